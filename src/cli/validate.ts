@@ -1,0 +1,55 @@
+// `discounts validate [paths] [--json]`
+
+import { readFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { compileRuleset, formatDiagnostic, sortDiagnostics } from '../dsl/compile.js';
+import type { Diagnostic } from '../domain/types.js';
+import { isDirectory, readRulesDir, STORE_FILE } from '../ruleset/load.js';
+import { EXIT, UsageError, type CliIO } from './io.js';
+
+/** Diagnostics for a rules directory, or for single rule files (checked with their directory's store policy). */
+export async function diagnose(paths: string[], io: CliIO): Promise<{ diagnostics: Diagnostic[]; rules: number }> {
+  const diagnostics: Diagnostic[] = [];
+  let rules = 0;
+  for (const p of paths) {
+    const abs = resolve(io.cwd, p);
+    if (await isDirectory(abs)) {
+      const sources = await readRulesDir(abs);
+      const rel = (s: { path: string; text: string }) => ({ path: join(p, s.path.slice(abs.length + 1)), text: s.text });
+      const result = compileRuleset({ store: sources.store && rel(sources.store), storePath: join(p, STORE_FILE), rules: sources.rules.map(rel) });
+      diagnostics.push(...result.diagnostics);
+      rules += sources.rules.length;
+    } else {
+      const text = await readFile(abs, 'utf8').catch(() => {
+        throw new UsageError(`cannot read ${p}`);
+      });
+      const storePath = join(dirname(p), STORE_FILE);
+      const storeText = await readFile(resolve(io.cwd, storePath), 'utf8').catch(() => null);
+      const result = compileRuleset({ store: storeText === null ? null : { path: storePath, text: storeText }, storePath, rules: [{ path: p, text }] });
+      diagnostics.push(...result.diagnostics);
+      rules += 1;
+    }
+  }
+  // One store policy warning per store file, even when several files share it.
+  const seen = new Set<string>();
+  const unique = diagnostics.filter((d) => {
+    const k = JSON.stringify(d);
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+  return { diagnostics: sortDiagnostics(unique), rules };
+}
+
+export async function validateCommand(args: { values: { json?: boolean }; positionals: string[] }, io: CliIO): Promise<number> {
+  const paths = args.positionals.length ? args.positionals : ['rules'];
+  const { diagnostics, rules } = await diagnose(paths, io);
+  const errors = diagnostics.filter((d) => d.severity === 'error').length;
+  const warnings = diagnostics.length - errors;
+  if (args.values.json) io.stdout(JSON.stringify(diagnostics, null, 2) + '\n');
+  else {
+    for (const d of diagnostics) io.stdout(formatDiagnostic(d) + '\n');
+    io.stderr(`${rules} rule file(s): ${errors} error(s), ${warnings} warning(s)\n`);
+  }
+  return errors > 0 ? EXIT.failed : EXIT.ok;
+}

@@ -1,0 +1,296 @@
+// Domain types shared by every layer: rule documents, the store policy, the compiled ruleset,
+// evaluate requests and responses, diagnostics. This module imports nothing.
+
+/** Integer amount in the currency's minor units (cents for USD). */
+export type Minor = number;
+/** Exact percentage in basis points: 20% = 2000, 12.5% = 1250. */
+export type BasisPoints = number;
+
+export const DISCOUNT_TYPES = ['percentage', 'fixed', 'bogo'] as const;
+export type DiscountType = (typeof DISCOUNT_TYPES)[number];
+
+export const DAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
+export type Day = (typeof DAYS)[number];
+
+export type Combine = 'best-for-customer' | 'best-for-store';
+
+// ---------------------------------------------------------------------------
+// Diagnostics (compile-time errors and warnings)
+
+export type Severity = 'error' | 'warning';
+
+export const DIAGNOSTIC_CODES = [
+  'yaml_syntax_error',
+  'rule_schema_error',
+  'duplicate_id',
+  'duplicate_code',
+  'id_mismatch',
+  'invalid_schedule',
+  'unknown_fact',
+  'unknown_operator',
+  'reserved_id',
+  'store_policy_missing',
+  'test_schema_error',
+] as const;
+export type DiagnosticCode = (typeof DIAGNOSTIC_CODES)[number];
+
+export interface Diagnostic {
+  /** File path as given to the loader (relative paths stay relative). */
+  path: string;
+  /** 1-based line and column of the offending key or value. */
+  line: number;
+  col: number;
+  severity: Severity;
+  code: DiagnosticCode;
+  message: string;
+}
+
+// ---------------------------------------------------------------------------
+// Rejection reasons (evaluate-time), in the order eligibility checks them.
+
+export const ELIGIBILITY_REASONS = [
+  'UNKNOWN_CODE',
+  'INACTIVE',
+  'NOT_STARTED',
+  'EXPIRED',
+  'OUTSIDE_SCHEDULE',
+  'USAGE_LIMIT_REACHED',
+  'CUSTOMER_REQUIRED',
+  'TIER_NOT_ELIGIBLE',
+  'CUSTOMER_LIMIT_REACHED',
+  'MIN_PURCHASE_NOT_MET',
+  'NO_ELIGIBLE_ITEMS',
+  'QUANTITY_NOT_MET',
+  'CONDITIONS_NOT_MET',
+] as const;
+export type EligibilityReason = (typeof ELIGIBILITY_REASONS)[number];
+
+export const REASONS = [...ELIGIBILITY_REASONS, 'DUPLICATE_CODE', 'NOT_COMBINABLE', 'NO_REMAINING_VALUE'] as const;
+export type Reason = (typeof REASONS)[number];
+
+// ---------------------------------------------------------------------------
+// Rule documents as authored (amounts in major units), after schema validation.
+
+export interface ItemSelector {
+  categories?: string[];
+  products?: string[];
+}
+
+export type ConditionNode =
+  | { all: ConditionNode[] }
+  | { any: ConditionNode[] }
+  | { not: ConditionNode }
+  | ConditionLeaf;
+
+export interface ConditionLeaf {
+  fact: string;
+  operator: string;
+  value: unknown;
+  path?: string;
+}
+
+export interface RuleDocument {
+  id: string;
+  name: string;
+  description?: string;
+  enabled?: boolean;
+  type: DiscountType;
+  value?: number;
+  code?: string;
+  appliesTo?: ItemSelector;
+  minPurchase?: number;
+  maxDiscount?: number;
+  customer?: { required?: boolean; tiers?: string[] };
+  schedule?: {
+    start?: string;
+    end?: string;
+    days?: Day[];
+    hours?: { from: string; to: string };
+  };
+  usageLimit?: number;
+  perCustomerLimit?: number;
+  stackable?: boolean;
+  priority?: number;
+  bogo?: {
+    buy: number;
+    get: number;
+    percentOff?: number;
+    rewardAppliesTo?: ItemSelector;
+    maxApplications?: number;
+  };
+  pos?: { discountId?: string };
+  conditions?: ConditionNode;
+}
+
+export interface StorePolicyDocument {
+  store: string;
+  timezone: string;
+  currency: string;
+  combine?: Combine;
+  minimumUnitPrice?: number;
+  maxDiscountPercent?: number;
+  pos?: string;
+}
+
+/** The store policy with defaults applied and amounts converted to minor units. */
+export interface StorePolicy {
+  store: string;
+  timezone: string;
+  currency: string;
+  /** Digits after the decimal point in the currency (USD = 2, JPY = 0). */
+  minorDigits: number;
+  combine: Combine;
+  minimumUnitPrice: Minor;
+  maxDiscountBps: BasisPoints;
+  pos: string;
+}
+
+// ---------------------------------------------------------------------------
+// The compiled ruleset: everything evaluation needs, precomputed and frozen.
+
+/** The pricing half of a compiled discount: integers only. */
+export type PricingAction =
+  | { type: 'percentage'; rateBps: BasisPoints; maxDiscount: Minor | null }
+  | { type: 'fixed'; amount: Minor; maxDiscount: Minor | null }
+  | {
+      type: 'bogo';
+      buy: number;
+      get: number;
+      percentOffBps: BasisPoints;
+      maxApplications: number | null;
+      maxDiscount: Minor | null;
+      /** null = every line */
+      rewardAppliesTo: ItemSelector | null;
+    };
+
+export interface CompiledDiscount {
+  id: string;
+  name: string;
+  type: DiscountType;
+  enabled: boolean;
+  /** Normalised (trimmed, lower-case) code, or null for an automatic discount. */
+  code: string | null;
+  /** The code as written in the rule document. */
+  displayCode: string | null;
+  stackable: boolean;
+  priority: number;
+  /** Comparable magnitude for "largest first" ordering: bps for percentage, minor for fixed, 0 for bogo. */
+  sortValue: number;
+  /** null = every line */
+  appliesTo: ItemSelector | null;
+  minPurchase: Minor | null;
+  usageLimit: number | null;
+  perCustomerLimit: number | null;
+  action: PricingAction;
+  posDiscountId: string | null;
+  /** Normalised (lower-case) tiers, or null. */
+  tiers: string[] | null;
+  customerRequired: boolean;
+  schedule: ScheduleInfo | null;
+  /** The json-rules-engine rule that decides eligibility (the compiled artifact). */
+  rule: EngineRule;
+  /** Source file the discount came from (for messages; not part of the version hash). */
+  source: string;
+}
+
+export interface ScheduleInfo {
+  /** As written in the rule document. */
+  start: string | null;
+  end: string | null;
+  /** Instants (ms since epoch): start inclusive, end exclusive. */
+  startMs: number | null;
+  endMs: number | null;
+  days: Day[] | null;
+  hours: { from: string; to: string } | null;
+}
+
+/** A json-rules-engine rule as plain JSON. Top-level conditions are named after the reason they check. */
+export interface EngineRule {
+  name: string;
+  priority: number;
+  conditions: { all: EngineCondition[] };
+  event: { type: 'eligible'; params: { discountId: string } };
+}
+
+export type EngineCondition =
+  | { all: EngineCondition[]; name?: string }
+  | { any: EngineCondition[]; name?: string }
+  | { not: EngineCondition; name?: string }
+  | { fact: string; operator: string; value: unknown; path?: string; params?: Record<string, unknown>; name?: string };
+
+// ---------------------------------------------------------------------------
+// Evaluate request and response (amounts in minor units).
+
+export interface CartLine {
+  id: string;
+  productId: string;
+  category: string;
+  unitPrice: Minor;
+  quantity: number;
+  cannabis?: boolean;
+}
+
+export interface Customer {
+  id?: string;
+  tier?: string;
+  [attribute: string]: unknown;
+}
+
+export interface EvaluateRequest {
+  at?: string;
+  customer?: Customer;
+  codes?: string[];
+  explain?: boolean;
+  lines: CartLine[];
+}
+
+export interface UsageCounts {
+  used?: number;
+  customers?: Record<string, number>;
+}
+/** Redemption counts per discount id, as the store (service) or `--usage` (CLI) reports them. */
+export type Usage = Record<string, UsageCounts>;
+
+export interface PosInstruction {
+  system: string;
+  mode: string;
+  discountId?: string;
+  action: string;
+}
+
+export interface AppliedDiscount {
+  discountId: string;
+  name: string;
+  type: DiscountType;
+  code: string | null;
+  amount: Minor;
+  allocations: { lineId: string; amount: Minor }[];
+  pos: PosInstruction | null;
+}
+
+export interface Rejection {
+  discountId: string | null;
+  code: string | null;
+  reason: Reason;
+  message: string;
+  shortfall?: Minor;
+  winner?: string[];
+}
+
+export interface LineResult {
+  id: string;
+  subtotal: Minor;
+  discount: Minor;
+  total: Minor;
+}
+
+export interface EvaluateResponse {
+  rulesetVersion: string;
+  currency: string;
+  subtotal: Minor;
+  discountTotal: Minor;
+  total: Minor;
+  lines: LineResult[];
+  applied: AppliedDiscount[];
+  rejected: Rejection[];
+}

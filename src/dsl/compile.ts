@@ -1,0 +1,431 @@
+// Rule documents -> compiled ruleset, in named stages:
+//   parse (YAML/JSON with positions) -> shape (JSON Schema) -> store policy -> meaning (per rule)
+//   -> cross-file (duplicate ids and codes) -> build (json-rules-engine rule + pricing action)
+//   -> version (content hash).
+// Every problem becomes a sorted Diagnostic; nothing here touches the filesystem or the clock.
+
+import { sha256 } from '@noble/hashes/sha2.js';
+import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils.js';
+import { currencyDigits, decimalToScaled } from '../domain/money.js';
+import {
+  isValidTimeZone,
+  minutesOfDay,
+  nextDay,
+  parseDateTime,
+  toEpoch,
+  wallToEpoch,
+} from '../domain/time.js';
+import type {
+  CompiledDiscount,
+  ConditionNode,
+  Diagnostic,
+  DiagnosticCode,
+  EngineCondition,
+  EngineRule,
+  ItemSelector,
+  PricingAction,
+  RuleDocument,
+  ScheduleInfo,
+  StorePolicy,
+  StorePolicyDocument,
+} from '../domain/types.js';
+import { describe, schemaIssues, validators } from './schemas.js';
+import { parseSource, type SourceDocument } from './source.js';
+
+export interface RuleSource {
+  path: string;
+  text: string;
+}
+
+/** Facts a rule's `conditions` may use. */
+export const USER_FACTS = ['cart', 'customer', 'time'] as const;
+/** The json-rules-engine operators a rule's `conditions` may use. */
+export const OPERATORS = [
+  'equal',
+  'notEqual',
+  'lessThan',
+  'lessThanInclusive',
+  'greaterThan',
+  'greaterThanInclusive',
+  'in',
+  'notIn',
+  'contains',
+  'doesNotContain',
+] as const;
+/** Ids that would clash with the rules directory's own files and folders. */
+export const RESERVED_IDS = ['store', 'tests', 'carts', 'archive'] as const;
+
+export interface CompiledRuleset {
+  /** Content hash of the compiled discounts and the store policy. */
+  version: string;
+  policy: StorePolicy;
+  /** Sorted by id. */
+  discounts: CompiledDiscount[];
+}
+
+export interface CompileResult {
+  ruleset: CompiledRuleset | null;
+  diagnostics: Diagnostic[];
+}
+
+export const DEFAULT_POLICY: StorePolicyDocument = { store: 'default', timezone: 'UTC', currency: 'USD' };
+
+export function compileRuleset(input: { store: RuleSource | null; storePath?: string; rules: RuleSource[] }): CompileResult {
+  const diagnostics: Diagnostic[] = [];
+  const policy = compileStore(input.store, input.storePath ?? 'store.yaml', diagnostics);
+  const effectivePolicy = policy ?? compilePolicyValues(DEFAULT_POLICY);
+
+  const built: { discount: CompiledDiscount; src: SourceDocument; doc: RuleDocument }[] = [];
+  const sources = [...input.rules].sort((a, b) => cmp(a.path, b.path));
+  for (const source of sources) {
+    const src = parseSource(source.path, source.text);
+    diagnostics.push(...src.diagnostics);
+    if (src.diagnostics.length) continue;
+    const issues = schemaIssues(validators.rule(src.value) ? null : validators.rule.errors, src.value);
+    if (issues.length) {
+      for (const i of issues) diagnostics.push(diag(src, i.pointer, 'rule_schema_error', i.message));
+      continue;
+    }
+    const doc = src.value as RuleDocument;
+    const before = diagnostics.length;
+    const discount = buildDiscount(doc, src, effectivePolicy, diagnostics);
+    if (discount && diagnostics.length === before) built.push({ discount, src, doc });
+    else if (discount) built.push({ discount, src, doc }); // still checked for duplicates below
+  }
+
+  // Cross-file checks: the first file (by path) keeps the id/code; later ones are errors.
+  const byId = new Map<string, SourceDocument>();
+  const byCode = new Map<string, SourceDocument>();
+  for (const { discount, src } of built) {
+    const first = byId.get(discount.id);
+    if (first) diagnostics.push(diag(src, ['id'], 'duplicate_id', `id '${discount.id}' is also used by ${first.path}`));
+    else byId.set(discount.id, src);
+    if (discount.code) {
+      const other = byCode.get(discount.code);
+      if (other) diagnostics.push(diag(src, ['code'], 'duplicate_code', `code '${discount.displayCode}' is also used by ${other.path} (codes are case-insensitive)`));
+      else byCode.set(discount.code, src);
+    }
+  }
+
+  sortDiagnostics(diagnostics);
+  if (diagnostics.some((d) => d.severity === 'error') || !policy && input.store) return { ruleset: null, diagnostics };
+  const discounts = built.map((b) => b.discount).sort((a, b) => cmp(a.id, b.id));
+  const version = rulesetVersion(effectivePolicy, discounts);
+  return { ruleset: { version, policy: effectivePolicy, discounts }, diagnostics };
+}
+
+// ---------------------------------------------------------------------------
+// Store policy
+
+function compileStore(source: RuleSource | null, storePath: string, diagnostics: Diagnostic[]): StorePolicy | null {
+  if (!source) {
+    diagnostics.push({
+      path: storePath,
+      line: 1,
+      col: 1,
+      severity: 'warning',
+      code: 'store_policy_missing',
+      message: `no store policy: using store 'default', timezone UTC, currency USD`,
+    });
+    return compilePolicyValues(DEFAULT_POLICY);
+  }
+  const src = parseSource(source.path, source.text);
+  diagnostics.push(...src.diagnostics);
+  if (src.diagnostics.length) return null;
+  const issues = schemaIssues(validators.store(src.value) ? null : validators.store.errors, src.value);
+  for (const i of issues) diagnostics.push(diag(src, i.pointer, 'rule_schema_error', i.message));
+  if (issues.length) return null;
+  const doc = src.value as StorePolicyDocument;
+  let ok = true;
+  if (!isValidTimeZone(doc.timezone)) {
+    diagnostics.push(diag(src, ['timezone'], 'rule_schema_error', `timezone: unknown IANA time zone '${doc.timezone}'`));
+    ok = false;
+  }
+  const digits = currencyDigits(doc.currency);
+  if (digits === null) {
+    diagnostics.push(diag(src, ['currency'], 'rule_schema_error', `currency: unknown ISO 4217 currency '${doc.currency}'`));
+    return null;
+  }
+  if (doc.minimumUnitPrice !== undefined && decimalToScaled(doc.minimumUnitPrice, digits) === null) {
+    diagnostics.push(diag(src, ['minimumUnitPrice'], 'rule_schema_error', `minimumUnitPrice: ${doc.minimumUnitPrice} has more decimals than ${doc.currency} allows (${digits})`));
+    ok = false;
+  }
+  return ok ? compilePolicyValues(doc) : null;
+}
+
+function compilePolicyValues(doc: StorePolicyDocument): StorePolicy {
+  const minorDigits = currencyDigits(doc.currency) ?? 2;
+  return {
+    store: doc.store,
+    timezone: doc.timezone,
+    currency: doc.currency,
+    minorDigits,
+    combine: doc.combine ?? 'best-for-customer',
+    minimumUnitPrice: decimalToScaled(doc.minimumUnitPrice ?? 0, minorDigits) ?? 0,
+    maxDiscountBps: decimalToScaled(doc.maxDiscountPercent ?? 100, 2) ?? 10000,
+    pos: doc.pos ?? 'none',
+  };
+}
+
+// ---------------------------------------------------------------------------
+// One rule: meaning checks and the build
+
+function buildDiscount(doc: RuleDocument, src: SourceDocument, policy: StorePolicy, out: Diagnostic[]): CompiledDiscount | null {
+  let ok = true;
+  const error = (pointer: (string | number)[], code: DiagnosticCode, message: string) => {
+    out.push(diag(src, pointer, code, message));
+    ok = false;
+  };
+
+  const fileId = baseName(src.path);
+  if (doc.id !== fileId) error(['id'], 'id_mismatch', `id '${doc.id}' does not match the file name '${fileId}'`);
+  if ((RESERVED_IDS as readonly string[]).includes(doc.id)) error(['id'], 'reserved_id', `id '${doc.id}' is reserved (${RESERVED_IDS.join(', ')})`);
+
+  const money = (key: 'value' | 'minPurchase' | 'maxDiscount'): number | null => {
+    const v = doc[key];
+    if (v === undefined) return null;
+    const minor = decimalToScaled(v, policy.minorDigits);
+    if (minor === null) {
+      error([key], 'rule_schema_error', `${key}: ${v} has more decimals than ${policy.currency} allows (${policy.minorDigits})`);
+      return null;
+    }
+    return minor;
+  };
+  const minPurchase = money('minPurchase');
+  const maxDiscount = money('maxDiscount');
+
+  let action: PricingAction | null = null;
+  let sortValue = 0;
+  if (doc.type === 'percentage') {
+    const bps = decimalToScaled(doc.value!, 2);
+    if (bps === null) error(['value'], 'rule_schema_error', `value: ${doc.value} must have at most 2 decimals`);
+    else {
+      action = { type: 'percentage', rateBps: bps, maxDiscount };
+      sortValue = bps;
+    }
+  } else if (doc.type === 'fixed') {
+    const amount = money('value');
+    if (amount !== null) {
+      action = { type: 'fixed', amount, maxDiscount };
+      sortValue = amount;
+    }
+  } else {
+    const b = doc.bogo!;
+    const pct = decimalToScaled(b.percentOff ?? 100, 2);
+    if (pct === null) error(['bogo', 'percentOff'], 'rule_schema_error', `bogo.percentOff: ${b.percentOff} must have at most 2 decimals`);
+    else
+      action = {
+        type: 'bogo',
+        buy: b.buy,
+        get: b.get,
+        percentOffBps: pct,
+        maxApplications: b.maxApplications ?? null,
+        maxDiscount,
+        rewardAppliesTo: selector(b.rewardAppliesTo ?? doc.appliesTo),
+      };
+  }
+
+  const schedule = compileSchedule(doc, policy, error);
+  if (doc.conditions) checkConditions(doc.conditions, ['conditions'], error);
+  if (!ok || !action) return null;
+
+  const code = doc.code !== undefined ? normalizeCode(doc.code) : null;
+  const tiers = doc.customer?.tiers ? [...new Set(doc.customer.tiers.map((t) => t.trim().toLowerCase()))].sort() : null;
+  const discount: CompiledDiscount = {
+    id: doc.id,
+    name: doc.name,
+    type: doc.type,
+    enabled: doc.enabled ?? true,
+    code,
+    displayCode: doc.code ?? null,
+    stackable: doc.stackable ?? false,
+    priority: doc.priority ?? 0,
+    sortValue,
+    appliesTo: selector(doc.appliesTo),
+    minPurchase: minPurchase && minPurchase > 0 ? minPurchase : null,
+    usageLimit: doc.usageLimit ?? null,
+    perCustomerLimit: doc.perCustomerLimit ?? null,
+    action,
+    posDiscountId: doc.pos?.discountId ?? null,
+    tiers,
+    customerRequired: doc.customer?.required === true || tiers !== null,
+    schedule,
+    rule: null as unknown as EngineRule,
+    source: src.path,
+  };
+  discount.rule = buildEngineRule(discount, doc.conditions ?? null);
+  return discount;
+}
+
+function compileSchedule(
+  doc: RuleDocument,
+  policy: StorePolicy,
+  error: (p: (string | number)[], c: DiagnosticCode, m: string) => void,
+): ScheduleInfo | null {
+  const s = doc.schedule;
+  if (!s) return null;
+  const instant = (key: 'start' | 'end'): number | null => {
+    const text = s[key];
+    if (text === undefined) return null;
+    const p = parseDateTime(text);
+    if (!p) {
+      error(['schedule', key], 'invalid_schedule', `schedule.${key}: '${text}' is not a valid date or date-time`);
+      return null;
+    }
+    if (p.dateOnly && key === 'end') return wallToEpoch(nextDay(p), policy.timezone);
+    return toEpoch(p, policy.timezone);
+  };
+  const startMs = instant('start');
+  const endMs = instant('end');
+  if (startMs !== null && endMs !== null && endMs <= startMs)
+    error(['schedule', 'end'], 'invalid_schedule', `schedule.end (${s.end}) is not after schedule.start (${s.start})`);
+  if (s.hours && s.hours.from === s.hours.to)
+    error(['schedule', 'hours'], 'invalid_schedule', `schedule.hours: from and to are both ${s.hours.from}, so the window is empty`);
+  return {
+    start: s.start ?? null,
+    end: s.end ?? null,
+    startMs,
+    endMs,
+    days: s.days ? [...s.days] : null,
+    hours: s.hours ? { from: s.hours.from, to: s.hours.to } : null,
+  };
+}
+
+function checkConditions(
+  node: ConditionNode,
+  pointer: (string | number)[],
+  error: (p: (string | number)[], c: DiagnosticCode, m: string) => void,
+): void {
+  if ('all' in node) return node.all.forEach((c, i) => checkConditions(c, [...pointer, 'all', i], error));
+  if ('any' in node) return node.any.forEach((c, i) => checkConditions(c, [...pointer, 'any', i], error));
+  if ('not' in node) return checkConditions(node.not, [...pointer, 'not'], error);
+  const where = describe(pointer);
+  if (!(USER_FACTS as readonly string[]).includes(node.fact))
+    error([...pointer, 'fact'], 'unknown_fact', `${where}.fact: unknown fact '${node.fact}' (known: ${USER_FACTS.join(', ')})`);
+  if (!(OPERATORS as readonly string[]).includes(node.operator)) {
+    error([...pointer, 'operator'], 'unknown_operator', `${where}.operator: unknown operator '${node.operator}' (known: ${OPERATORS.join(', ')})`);
+    return;
+  }
+  const listOperator = node.operator === 'in' || node.operator === 'notIn';
+  if (listOperator && !Array.isArray(node.value))
+    error([...pointer, 'value'], 'rule_schema_error', `${where}.value: operator '${node.operator}' needs a list`);
+  if (!listOperator && Array.isArray(node.value))
+    error([...pointer, 'value'], 'rule_schema_error', `${where}.value: operator '${node.operator}' needs a single value, not a list`);
+}
+
+// ---------------------------------------------------------------------------
+// The json-rules-engine rule: one named top-level condition per eligibility check, in the order
+// the reasons are reported. Internal facts: clock, session, usage (params.discountId),
+// bogo (params.discountId); user facts: cart, customer, time.
+
+function buildEngineRule(d: CompiledDiscount, conditions: ConditionNode | null): EngineRule {
+  const checks: EngineCondition[] = [];
+  const params = { discountId: d.id };
+  const s = d.schedule;
+  if (s?.startMs != null)
+    checks.push({ name: 'NOT_STARTED', fact: 'clock', path: '$.epochMs', operator: 'greaterThanInclusive', value: s.startMs });
+  if (s?.endMs != null) checks.push({ name: 'EXPIRED', fact: 'clock', path: '$.epochMs', operator: 'lessThan', value: s.endMs });
+  if (s && (s.days || s.hours)) {
+    const dayIn = (path: string): EngineCondition[] => (s.days ? [{ fact: 'clock', path, operator: 'in', value: s.days }] : []);
+    let window: EngineCondition;
+    if (!s.hours) window = dayIn('$.dayOfWeek')[0];
+    else {
+      const from = minutesOfDay(s.hours.from);
+      const to = minutesOfDay(s.hours.to);
+      const atOrAfter: EngineCondition = { fact: 'clock', path: '$.minuteOfDay', operator: 'greaterThanInclusive', value: from };
+      const before: EngineCondition = { fact: 'clock', path: '$.minuteOfDay', operator: 'lessThan', value: to };
+      window =
+        from < to
+          ? { all: [...dayIn('$.dayOfWeek'), atOrAfter, before] }
+          : // Wraps midnight: the early-morning part belongs to the previous day's window.
+            { any: [{ all: [...dayIn('$.dayOfWeek'), atOrAfter] }, { all: [...dayIn('$.previousDayOfWeek'), before] }] };
+    }
+    checks.push({ ...window, name: 'OUTSIDE_SCHEDULE' });
+  }
+  if (d.usageLimit !== null)
+    checks.push({ name: 'USAGE_LIMIT_REACHED', fact: 'usage', params, path: '$.used', operator: 'lessThan', value: d.usageLimit });
+  const customerChecks: EngineCondition[] = [];
+  if (d.customerRequired) customerChecks.push({ fact: 'session', path: '$.hasCustomer', operator: 'equal', value: true });
+  if (d.perCustomerLimit !== null) customerChecks.push({ fact: 'session', path: '$.hasCustomerId', operator: 'equal', value: true });
+  if (customerChecks.length === 1) checks.push({ ...customerChecks[0], name: 'CUSTOMER_REQUIRED' });
+  if (customerChecks.length > 1) checks.push({ all: customerChecks, name: 'CUSTOMER_REQUIRED' });
+  if (d.tiers) checks.push({ name: 'TIER_NOT_ELIGIBLE', fact: 'session', path: '$.tier', operator: 'in', value: d.tiers });
+  if (d.perCustomerLimit !== null)
+    checks.push({ name: 'CUSTOMER_LIMIT_REACHED', fact: 'usage', params, path: '$.customerUsed', operator: 'lessThan', value: d.perCustomerLimit });
+  if (d.minPurchase !== null)
+    checks.push({ name: 'MIN_PURCHASE_NOT_MET', fact: 'cart', path: '$.subtotal', operator: 'greaterThanInclusive', value: d.minPurchase });
+  if (d.appliesTo) checks.push({ any: selectorConditions(d.appliesTo), name: 'NO_ELIGIBLE_ITEMS' });
+  if (d.action.type === 'bogo')
+    checks.push({ name: 'QUANTITY_NOT_MET', fact: 'bogo', params, operator: 'greaterThanInclusive', value: 1 });
+  if (conditions) {
+    const c = toEngineCondition(conditions);
+    checks.push('fact' in c ? { all: [c], name: 'CONDITIONS_NOT_MET' } : { ...c, name: 'CONDITIONS_NOT_MET' });
+  }
+  return { name: d.id, priority: 1, conditions: { all: checks }, event: { type: 'eligible', params: { discountId: d.id } } };
+}
+
+function selectorConditions(sel: ItemSelector): EngineCondition[] {
+  return [
+    ...(sel.categories ?? []).map((c): EngineCondition => ({ fact: 'cart', path: '$.categories', operator: 'contains', value: c })),
+    ...(sel.products ?? []).map((p): EngineCondition => ({ fact: 'cart', path: '$.productIds', operator: 'contains', value: p })),
+  ];
+}
+
+function toEngineCondition(node: ConditionNode): EngineCondition {
+  if ('all' in node) return { all: node.all.map(toEngineCondition) };
+  if ('any' in node) return { any: node.any.map(toEngineCondition) };
+  if ('not' in node) return { not: toEngineCondition(node.not) };
+  const leaf: EngineCondition = { fact: node.fact, operator: node.operator, value: node.value };
+  if (node.path !== undefined) leaf.path = node.path;
+  return leaf;
+}
+
+// ---------------------------------------------------------------------------
+// Helpers
+
+export function normalizeCode(code: string): string {
+  return code.trim().toLowerCase();
+}
+
+function selector(sel: ItemSelector | undefined): ItemSelector | null {
+  if (!sel) return null;
+  const out: ItemSelector = {};
+  if (sel.categories) out.categories = [...sel.categories];
+  if (sel.products) out.products = [...sel.products];
+  return out;
+}
+
+function baseName(path: string): string {
+  const file = path.split(/[\\/]/).pop() ?? path;
+  return file.replace(/\.(ya?ml|json)$/i, '');
+}
+
+function diag(src: SourceDocument, pointer: readonly (string | number)[], code: DiagnosticCode, message: string): Diagnostic {
+  const { line, col } = src.locate(pointer);
+  return { path: src.path, line, col, severity: 'error', code, message };
+}
+
+const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+export function sortDiagnostics(list: Diagnostic[]): Diagnostic[] {
+  return list.sort(
+    (a, b) => cmp(a.path, b.path) || a.line - b.line || a.col - b.col || cmp(a.code, b.code) || cmp(a.message, b.message),
+  );
+}
+
+export function formatDiagnostic(d: Diagnostic): string {
+  return `${d.path}:${d.line}:${d.col}: ${d.severity} ${d.code}: ${d.message}`;
+}
+
+/** Canonical JSON: object keys sorted, so equal content always hashes equally. */
+export function canonicalJson(value: unknown): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  const keys = Object.keys(value).filter((k) => (value as Record<string, unknown>)[k] !== undefined).sort();
+  return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`).join(',')}}`;
+}
+
+function rulesetVersion(policy: StorePolicy, discounts: CompiledDiscount[]): string {
+  const content = canonicalJson({ policy, discounts: discounts.map(({ source: _source, ...rest }) => rest) });
+  return bytesToHex(sha256(utf8ToBytes(content))).slice(0, 16);
+}

@@ -1,0 +1,87 @@
+// Text -> value with source positions. YAML (and JSON, which the YAML parser reads too) is parsed
+// into a document whose nodes keep their offsets, so any JSON pointer into the value can be mapped
+// back to the line and column of the offending key. Bad YAML never throws; aliases are bounded.
+
+import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import type { Diagnostic } from '../domain/types.js';
+
+/** Most alias expansions one document may make (a billion-laughs document needs millions). */
+export const MAX_ALIAS_COUNT = 100;
+
+export interface Position {
+  line: number;
+  col: number;
+}
+
+export interface SourceDocument {
+  path: string;
+  text: string;
+  /** The parsed value (plain JSON data), or undefined when the text could not be parsed. */
+  value: unknown;
+  /** Position of the key (or, for array items and the root, the value) at a JSON pointer path. */
+  locate(pointer: readonly (string | number)[]): Position;
+  diagnostics: Diagnostic[];
+  /** The YAML document (for the formatter); undefined when parsing failed. */
+  document?: Document.Parsed;
+}
+
+export function parseSource(path: string, text: string): SourceDocument {
+  const lineCounter = new LineCounter();
+  const diagnostics: Diagnostic[] = [];
+  const at = (offset: number): Position => {
+    const p = lineCounter.linePos(Math.max(0, Math.min(offset, text.length)));
+    return { line: p.line, col: p.col };
+  };
+  let doc: Document.Parsed;
+  try {
+    doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false, schema: 'core', version: '1.2' });
+  } catch (err) {
+    diagnostics.push({ path, line: 1, col: 1, severity: 'error', code: 'yaml_syntax_error', message: String((err as Error).message) });
+    return { path, text, value: undefined, locate: () => ({ line: 1, col: 1 }), diagnostics };
+  }
+  for (const e of doc.errors) {
+    const pos = at(e.pos[0]);
+    diagnostics.push({ path, ...pos, severity: 'error', code: 'yaml_syntax_error', message: firstLine(e.message) });
+  }
+  const locate = (pointer: readonly (string | number)[]): Position => {
+    let node: unknown = doc.contents;
+    let best: Position = node && (node as Node).range ? at((node as Node).range![0]) : { line: 1, col: 1 };
+    for (const seg of pointer) {
+      if (isMap(node)) {
+        const pair = node.items.find((p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(seg));
+        if (!pair) return best;
+        const key = pair.key as Node;
+        if (key.range) best = at(key.range[0]);
+        node = pair.value;
+      } else if (isSeq(node)) {
+        const item = node.items[Number(seg)] as Node | undefined;
+        if (!item) return best;
+        if (item.range) best = at(item.range[0]);
+        node = item;
+      } else {
+        return best;
+      }
+    }
+    return best;
+  };
+  if (diagnostics.length > 0) return { path, text, value: undefined, locate, diagnostics, document: doc };
+  let value: unknown;
+  try {
+    value = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+  } catch (err) {
+    diagnostics.push({
+      path,
+      line: 1,
+      col: 1,
+      severity: 'error',
+      code: 'yaml_syntax_error',
+      message: `cannot expand document: ${firstLine((err as Error).message)}`,
+    });
+    return { path, text, value: undefined, locate, diagnostics, document: doc };
+  }
+  return { path, text, value: value ?? null, locate, diagnostics, document: doc };
+}
+
+function firstLine(s: string): string {
+  return s.split('\n')[0].trim();
+}

@@ -1,0 +1,362 @@
+// Evaluate a cart against a prepared ruleset: facts, codes, candidates (through the rule index),
+// eligibility with the first failing reason, plans, the winning plan, and the response with a
+// reason for everything that did not apply. Synchronous and pure: the clock and the usage counts
+// come in as arguments.
+
+import { formatMoney } from '../domain/money.js';
+import { dayOfWeek, formatDate, parseDateTime, previousDay, toEpoch, wallTimeAt } from '../domain/time.js';
+import type {
+  AppliedDiscount,
+  CompiledDiscount,
+  EligibilityReason,
+  EvaluateRequest,
+  EvaluateResponse,
+  Rejection,
+  Usage,
+} from '../domain/types.js';
+import { normalizeCode } from '../dsl/compile.js';
+import { applicationOrder, bogoApplies, lineFloors, pricePlan, type PlanDiscount, type PlanResult, type PricingCart } from '../pricing/plan.js';
+import type { Facts } from './conditions.js';
+import type { PreparedDiscount, PreparedRuleset, Selector } from './prepare.js';
+
+export interface EvaluateOptions {
+  /** The instant (ms since epoch) to use when the request has no `at`: the caller's clock. */
+  now: number;
+  /** Redemption counts; absent = zero everywhere. */
+  usage?: Usage;
+  /** false scans every automatic discount instead of using the rule index (the reference path). */
+  useIndex?: boolean;
+}
+
+interface CartView extends PricingCart {
+  lineIds: readonly string[];
+  byCategory: Map<string, number[]>;
+  byProduct: Map<string, number[]>;
+  allLines: number[];
+}
+
+type Outcome =
+  | { kind: 'ineligible'; reason: EligibilityReason }
+  | { kind: 'eligible'; plan: PlanDiscount };
+
+/** Evaluates a request that passed checkRequest. */
+export function evaluate(rs: PreparedRuleset, req: EvaluateRequest, opts: EvaluateOptions): EvaluateResponse {
+  const policy = rs.compiled.policy;
+  const cart = cartView(req);
+  const facts = buildFacts(rs, req, cart, opts);
+
+  // Entered codes, in entry order.
+  const codeEntries: { raw: string; pd: PreparedDiscount | null; duplicate: boolean }[] = [];
+  const seenCodes = new Set<string>();
+  for (const raw of req.codes ?? []) {
+    const norm = normalizeCode(raw);
+    const pd = rs.byCode.get(norm) ?? null;
+    codeEntries.push({ raw, pd, duplicate: seenCodes.has(norm) });
+    seenCodes.add(norm);
+  }
+
+  // Candidates: entered code discounts, then automatic ones (through the index unless explaining).
+  const outcomes = new Map<number, Outcome>();
+  const decide = (pd: PreparedDiscount) => {
+    if (!outcomes.has(pd.ordinal)) outcomes.set(pd.ordinal, eligibility(pd, cart, facts));
+  };
+  for (const e of codeEntries) if (e.pd && !e.duplicate) decide(e.pd);
+  const automatic = req.explain || opts.useIndex === false ? rs.automatic : indexedCandidates(rs, cart);
+  for (const ordinal of automatic) decide(rs.discounts[ordinal]);
+
+  // Plans: the eligible stackable discounts together; each non-stackable one alone.
+  const stackable: PlanDiscount[] = [];
+  const plans: { discounts: PlanDiscount[]; stackable: boolean; priority: number; id: string }[] = [];
+  for (const [ordinal, o] of [...outcomes].sort((a, b) => a[0] - b[0])) {
+    if (o.kind !== 'eligible') continue;
+    const d = rs.discounts[ordinal].discount;
+    if (d.stackable) stackable.push(o.plan);
+    else plans.push({ discounts: [o.plan], stackable: false, priority: d.priority, id: d.id });
+  }
+  if (stackable.length) plans.unshift({ discounts: stackable.sort(applicationOrder), stackable: true, priority: 0, id: '' });
+  const pricingPolicy = { minimumUnitPrice: policy.minimumUnitPrice, maxDiscountBps: policy.maxDiscountBps };
+  const floors = lineFloors(cart, pricingPolicy);
+  const priced = plans.map((p) => ({ ...p, result: pricePlan(cart, p.discounts, pricingPolicy, floors) }));
+
+  // The winner: largest (best-for-customer) or smallest positive (best-for-store) total; ties:
+  // the stackable plan, then higher priority, then smaller id.
+  const storeFirst = policy.combine === 'best-for-store';
+  let winner: (typeof priced)[number] | null = null;
+  for (const p of priced) {
+    if (p.result.total <= 0) continue;
+    if (!winner) {
+      winner = p;
+      continue;
+    }
+    const better = storeFirst ? p.result.total < winner.result.total : p.result.total > winner.result.total;
+    const tie = p.result.total === winner.result.total;
+    if (better || (tie && tieBreak(p, winner) < 0)) winner = p;
+  }
+
+  // What each eligible discount came to.
+  const applied: AppliedDiscount[] = [];
+  const lineDiscount = new Array<number>(req.lines.length).fill(0);
+  const leftOut = new Map<string, Rejection>();
+  const winnerIds = winner ? winner.result.entries.filter((e) => e.amount > 0).map((e) => e.discount.id) : [];
+  for (const p of priced) {
+    for (const entry of p.result.entries) {
+      const d = rs.byId.get(entry.discount.id)!.discount;
+      if (p === winner && entry.amount > 0) {
+        const allocations: AppliedDiscount['allocations'] = [];
+        for (let k = 0; k < entry.lines.length; k++) {
+          if (entry.amounts[k] === 0) continue;
+          allocations.push({ lineId: cart.lineIds[entry.lines[k]], amount: entry.amounts[k] });
+          lineDiscount[entry.lines[k]] += entry.amounts[k];
+        }
+        applied.push({ discountId: d.id, name: d.name, type: d.type, code: d.displayCode, amount: entry.amount, allocations, pos: null });
+      } else if (entry.amount > 0 && winner) {
+        leftOut.set(d.id, {
+          discountId: d.id,
+          code: null,
+          reason: 'NOT_COMBINABLE',
+          message: `${d.name} cannot be combined with ${winnerIds.join(', ')}, which ${storeFirst ? 'the store policy prefers' : 'saves the customer more'}`,
+          winner: winnerIds,
+        });
+      } else {
+        leftOut.set(d.id, { discountId: d.id, code: null, reason: 'NO_REMAINING_VALUE', message: `${d.name} has no value left on this cart` });
+      }
+    }
+  }
+
+  // Rejections: entered codes in entry order, then automatic discounts by id.
+  const rejected: Rejection[] = [];
+  for (const e of codeEntries) {
+    if (e.duplicate) {
+      rejected.push({ discountId: e.pd?.discount.id ?? null, code: e.raw, reason: 'DUPLICATE_CODE', message: `Code '${e.raw.trim()}' was entered more than once` });
+      continue;
+    }
+    if (!e.pd) {
+      rejected.push({ discountId: null, code: e.raw, reason: 'UNKNOWN_CODE', message: `Code '${e.raw.trim()}' is not a valid promo code` });
+      continue;
+    }
+    const r = rejectionFor(e.pd, outcomes.get(e.pd.ordinal)!, leftOut, facts, policy);
+    if (r) rejected.push({ ...r, code: e.raw });
+  }
+  const automaticRejections: Rejection[] = [];
+  for (const [ordinal, o] of outcomes) {
+    const pd = rs.discounts[ordinal];
+    if (pd.discount.code !== null) continue;
+    if (o.kind === 'ineligible' && !req.explain) continue;
+    const r = rejectionFor(pd, o, leftOut, facts, policy);
+    if (r) automaticRejections.push(r);
+  }
+  automaticRejections.sort((a, b) => (a.discountId! < b.discountId! ? -1 : a.discountId! > b.discountId! ? 1 : 0));
+  rejected.push(...automaticRejections);
+
+  let discountTotal = 0;
+  const lines = req.lines.map((l, i) => {
+    discountTotal += lineDiscount[i];
+    return { id: l.id, subtotal: cart.lineSubtotal[i], discount: lineDiscount[i], total: cart.lineSubtotal[i] - lineDiscount[i] };
+  });
+  return {
+    rulesetVersion: rs.version,
+    currency: policy.currency,
+    subtotal: cart.subtotal,
+    discountTotal,
+    total: cart.subtotal - discountTotal,
+    lines,
+    applied,
+    rejected,
+  };
+}
+
+function tieBreak(
+  a: { stackable: boolean; priority: number; id: string },
+  b: { stackable: boolean; priority: number; id: string },
+): number {
+  if (a.stackable !== b.stackable) return a.stackable ? -1 : 1;
+  if (a.priority !== b.priority) return b.priority - a.priority;
+  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+}
+
+// ---------------------------------------------------------------------------
+// Cart, facts and candidates
+
+function cartView(req: EvaluateRequest): CartView {
+  const n = req.lines.length;
+  const unitPrice = new Array<number>(n);
+  const quantity = new Array<number>(n);
+  const cannabis = new Array<boolean>(n);
+  const lineSubtotal = new Array<number>(n);
+  const lineIds = new Array<string>(n);
+  const byCategory = new Map<string, number[]>();
+  const byProduct = new Map<string, number[]>();
+  const allLines = new Array<number>(n);
+  let subtotal = 0;
+  for (let i = 0; i < n; i++) {
+    const l = req.lines[i];
+    unitPrice[i] = l.unitPrice;
+    quantity[i] = l.quantity;
+    cannabis[i] = l.cannabis !== false;
+    lineSubtotal[i] = l.unitPrice * l.quantity;
+    lineIds[i] = l.id;
+    allLines[i] = i;
+    subtotal += lineSubtotal[i];
+    const c = byCategory.get(l.category);
+    if (c) c.push(i);
+    else byCategory.set(l.category, [i]);
+    const p = byProduct.get(l.productId);
+    if (p) p.push(i);
+    else byProduct.set(l.productId, [i]);
+  }
+  return { unitPrice, quantity, cannabis, lineSubtotal, subtotal, lineIds, byCategory, byProduct, allLines };
+}
+
+function buildFacts(rs: PreparedRuleset, req: EvaluateRequest, cart: CartView, opts: EvaluateOptions): Facts {
+  const tz = rs.compiled.policy.timezone;
+  const epochMs = req.at !== undefined ? toEpoch(parseDateTime(req.at)!, tz) : opts.now;
+  const wall = wallTimeAt(epochMs, tz);
+  const dow = dayOfWeek(wall);
+  const customer = req.customer;
+  const customerId = typeof customer?.id === 'string' && customer.id !== '' ? customer.id : null;
+  const tier = typeof customer?.tier === 'string' ? customer.tier.trim().toLowerCase() : null;
+  const usage = opts.usage ?? {};
+  let itemCount = 0;
+  for (const q of cart.quantity) itemCount += q;
+  return {
+    cart: {
+      subtotal: cart.subtotal,
+      itemCount,
+      lineCount: cart.lineIds.length,
+      categories: [...cart.byCategory.keys()].sort(),
+      productIds: [...cart.byProduct.keys()].sort(),
+    },
+    customer: customer ?? {},
+    time: { date: formatDate(wall), dayOfWeek: dow, hour: wall.hour, minute: wall.minute },
+    clock: { epochMs, dayOfWeek: dow, previousDayOfWeek: previousDay(dow), minuteOfDay: wall.hour * 60 + wall.minute },
+    session: { hasCustomer: customer !== undefined, hasCustomerId: customerId !== null, tier },
+    usage: (params: { discountId: string }) => {
+      const u = usage[params.discountId];
+      return { used: u?.used ?? 0, customerUsed: customerId !== null ? (u?.customers?.[customerId] ?? 0) : 0 };
+    },
+    bogo: (params: { discountId: string }) => {
+      const pd = rs.byId.get(params.discountId)!;
+      const a = pd.discount.action;
+      if (a.type !== 'bogo') return 0;
+      const buySet = linesFor(pd.appliesTo, cart);
+      const rewardSet = linesFor(pd.rewardAppliesTo, cart);
+      return bogoApplies(cart, buySet, rewardSet, a.buy, a.get) ? 1 : 0;
+    },
+  };
+}
+
+/** Ordinals of automatic discounts that could match the cart, ascending. */
+function indexedCandidates(rs: PreparedRuleset, cart: CartView): number[] {
+  const { byCategory, byProduct, general } = rs.index;
+  const out: number[] = general.slice();
+  for (const c of cart.byCategory.keys()) {
+    const list = byCategory.get(c);
+    if (list) for (const o of list) out.push(o);
+  }
+  for (const p of cart.byProduct.keys()) {
+    const list = byProduct.get(p);
+    if (list) for (const o of list) out.push(o);
+  }
+  out.sort((a, b) => a - b);
+  let w = 0;
+  for (let r = 0; r < out.length; r++) if (r === 0 || out[r] !== out[r - 1]) out[w++] = out[r];
+  out.length = w;
+  return out;
+}
+
+/** Ascending indices of the lines a selector matches (category OR product listed). */
+function linesFor(sel: Selector | null, cart: CartView): number[] {
+  if (!sel) return cart.allLines;
+  const out: number[] = [];
+  const add = (selected: ReadonlySet<string>, byKey: Map<string, number[]>) => {
+    if (selected.size === 0) return;
+    if (selected.size <= byKey.size) {
+      for (const k of selected) {
+        const l = byKey.get(k);
+        if (l) for (const i of l) out.push(i);
+      }
+    } else {
+      for (const [k, l] of byKey) if (selected.has(k)) for (const i of l) out.push(i);
+    }
+  };
+  add(sel.categories, cart.byCategory);
+  add(sel.products, cart.byProduct);
+  out.sort((a, b) => a - b);
+  let w = 0;
+  for (let r = 0; r < out.length; r++) if (r === 0 || out[r] !== out[r - 1]) out[w++] = out[r];
+  out.length = w;
+  return out;
+}
+
+function eligibility(pd: PreparedDiscount, cart: CartView, facts: Facts): Outcome {
+  const d = pd.discount;
+  if (!d.enabled) return { kind: 'ineligible', reason: 'INACTIVE' };
+  for (const check of pd.checks) if (!check.test(facts)) return { kind: 'ineligible', reason: check.reason };
+  const eligible = linesFor(pd.appliesTo, cart);
+  const plan: PlanDiscount = { id: d.id, type: d.type, priority: d.priority, sortValue: d.sortValue, action: d.action, eligible };
+  if (d.action.type === 'bogo') plan.reward = linesFor(pd.rewardAppliesTo, cart);
+  return { kind: 'eligible', plan };
+}
+
+// ---------------------------------------------------------------------------
+// Messages
+
+function rejectionFor(
+  pd: PreparedDiscount,
+  o: Outcome,
+  leftOut: Map<string, Rejection>,
+  facts: Facts,
+  policy: PreparedRuleset['compiled']['policy'],
+): Rejection | null {
+  const d = pd.discount;
+  if (o.kind === 'eligible') return leftOut.get(d.id) ?? null;
+  const base = { discountId: d.id, code: null, reason: o.reason };
+  const money = (m: number) => formatMoney(m, policy.currency, policy.minorDigits);
+  switch (o.reason) {
+    case 'MIN_PURCHASE_NOT_MET': {
+      const subtotal = (facts.cart as { subtotal: number }).subtotal;
+      const shortfall = d.minPurchase! - subtotal;
+      return { ...base, message: `Spend ${money(shortfall)} more to get ${d.name} (minimum purchase ${money(d.minPurchase!)})`, shortfall };
+    }
+    default:
+      return { ...base, message: reasonMessage(o.reason, d) };
+  }
+}
+
+function reasonMessage(reason: EligibilityReason, d: CompiledDiscount): string {
+  const s = d.schedule;
+  switch (reason) {
+    case 'INACTIVE':
+      return `${d.name} is paused`;
+    case 'NOT_STARTED':
+      return `${d.name} starts ${s?.start}`;
+    case 'EXPIRED':
+      return `${d.name} ended ${s?.end}`;
+    case 'OUTSIDE_SCHEDULE': {
+      const days = s?.days ? s.days.join(', ') : 'every day';
+      const hours = s?.hours ? ` ${s.hours.from}-${s.hours.to}` : '';
+      return `${d.name} runs ${days}${hours} (store time)`;
+    }
+    case 'USAGE_LIMIT_REACHED':
+      return `${d.name} has reached its limit of ${d.usageLimit} redemptions`;
+    case 'CUSTOMER_REQUIRED':
+      return d.perCustomerLimit !== null && !d.customerRequired
+        ? `${d.name} needs a customer id (it is limited per customer)`
+        : `${d.name} needs an identified customer`;
+    case 'TIER_NOT_ELIGIBLE':
+      return `${d.name} is for ${d.tiers!.join(', ')} tier customers`;
+    case 'CUSTOMER_LIMIT_REACHED':
+      return `This customer has already used ${d.name} the maximum ${d.perCustomerLimit} time(s)`;
+    case 'NO_ELIGIBLE_ITEMS':
+      return `No items in the cart qualify for ${d.name}`;
+    case 'QUANTITY_NOT_MET': {
+      const a = d.action.type === 'bogo' ? d.action : null;
+      return `${d.name} needs ${a?.buy} qualifying item(s) plus ${a?.get} reward item(s) in the cart`;
+    }
+    case 'CONDITIONS_NOT_MET':
+      return `The cart does not meet the conditions of ${d.name}`;
+    case 'UNKNOWN_CODE':
+    case 'MIN_PURCHASE_NOT_MET':
+      return reason;
+  }
+}

@@ -1,0 +1,91 @@
+// Prepare once, evaluate many: turns a compiled ruleset into what evaluation needs, built once
+// per ruleset and never per request: eligibility closures compiled from each json-rules-engine
+// rule, item selectors as sets, the code table, and the rule index (automatic discounts by the
+// categories and products they apply to, plus the short list that applies to every line).
+
+import type { CompiledRuleset } from '../dsl/compile.js';
+import type { CompiledDiscount, EligibilityReason, ItemSelector } from '../domain/types.js';
+import { compileCondition, type Predicate } from './conditions.js';
+
+export interface Selector {
+  categories: ReadonlySet<string>;
+  products: ReadonlySet<string>;
+}
+
+export interface PreparedDiscount {
+  discount: CompiledDiscount;
+  /** Position in the ruleset's id order (a total order for candidates). */
+  ordinal: number;
+  /** Named top-level checks of the engine rule, in reason order. */
+  checks: { reason: EligibilityReason; test: Predicate }[];
+  /** null = every line */
+  appliesTo: Selector | null;
+  /** Bogo only; null = every line */
+  rewardAppliesTo: Selector | null;
+}
+
+export interface RuleIndex {
+  byCategory: ReadonlyMap<string, readonly number[]>;
+  byProduct: ReadonlyMap<string, readonly number[]>;
+  /** Automatic discounts without appliesTo: every cart is a candidate. */
+  general: readonly number[];
+}
+
+export interface PreparedRuleset {
+  compiled: CompiledRuleset;
+  version: string;
+  /** Sorted by id; ordinal = position. */
+  discounts: readonly PreparedDiscount[];
+  byId: ReadonlyMap<string, PreparedDiscount>;
+  byCode: ReadonlyMap<string, PreparedDiscount>;
+  /** Ordinals of automatic discounts, ascending. */
+  automatic: readonly number[];
+  index: RuleIndex;
+}
+
+export function prepareRuleset(compiled: CompiledRuleset): PreparedRuleset {
+  const discounts: PreparedDiscount[] = compiled.discounts.map((d, ordinal) => ({
+    discount: d,
+    ordinal,
+    checks: d.rule.conditions.all.map((c) => ({ reason: c.name as EligibilityReason, test: compileCondition(c) })),
+    appliesTo: toSelector(d.appliesTo),
+    rewardAppliesTo: d.action.type === 'bogo' ? toSelector(d.action.rewardAppliesTo) : null,
+  }));
+  const byCode = new Map<string, PreparedDiscount>();
+  const automatic: number[] = [];
+  const byCategory = new Map<string, number[]>();
+  const byProduct = new Map<string, number[]>();
+  const general: number[] = [];
+  const push = (m: Map<string, number[]>, k: string, v: number) => {
+    const list = m.get(k);
+    if (list) list.push(v);
+    else m.set(k, [v]);
+  };
+  for (const p of discounts) {
+    const d = p.discount;
+    if (d.code !== null) {
+      byCode.set(d.code, p);
+      continue;
+    }
+    automatic.push(p.ordinal);
+    if (!d.appliesTo) general.push(p.ordinal);
+    else {
+      for (const c of d.appliesTo.categories ?? []) push(byCategory, c, p.ordinal);
+      for (const pr of d.appliesTo.products ?? []) push(byProduct, pr, p.ordinal);
+    }
+  }
+  return {
+    compiled,
+    version: compiled.version,
+    discounts,
+    byId: new Map(discounts.map((p) => [p.discount.id, p])),
+    byCode,
+    automatic,
+    index: { byCategory, byProduct, general },
+  };
+}
+
+function toSelector(sel: ItemSelector | null): Selector | null {
+  if (!sel) return null;
+  return { categories: new Set(sel.categories ?? []), products: new Set(sel.products ?? []) };
+}

@@ -1,0 +1,51 @@
+// Checks an evaluate request (and a usage snapshot) before pricing: the JSON Schema for shape,
+// then what a schema cannot say (unique line ids, a real calendar date in `at`).
+// Returns errors as values with a stable code and a JSON pointer.
+
+import { parseDateTime } from '../domain/time.js';
+import type { EvaluateRequest, Usage } from '../domain/types.js';
+import { schemaIssues, validators } from '../dsl/schemas.js';
+
+export interface InputError {
+  code: 'request_schema_error' | 'usage_schema_error';
+  /** JSON pointer to the offending value ('' = the whole document). */
+  path: string;
+  message: string;
+}
+
+export type Checked<T> = { ok: true; value: T } | { ok: false; errors: InputError[] };
+
+const pointer = (segs: readonly (string | number)[]) => segs.map((s) => `/${String(s).replace(/~/g, '~0').replace(/\//g, '~1')}`).join('');
+
+export function checkRequest(body: unknown): Checked<EvaluateRequest> {
+  const errors: InputError[] = [];
+  if (!validators.request(body)) {
+    for (const i of schemaIssues(validators.request.errors, body))
+      errors.push({ code: 'request_schema_error', path: pointer(i.pointer), message: i.message });
+  } else {
+    const req = body as EvaluateRequest;
+    const seen = new Map<string, number>();
+    req.lines.forEach((l, i) => {
+      const first = seen.get(l.id);
+      if (first !== undefined)
+        errors.push({ code: 'request_schema_error', path: `/lines/${i}/id`, message: `lines[${i}].id: '${l.id}' is also the id of lines[${first}]` });
+      else seen.set(l.id, i);
+    });
+    if (req.at !== undefined && !parseDateTime(req.at))
+      errors.push({ code: 'request_schema_error', path: '/at', message: `at: '${req.at}' is not a real date-time` });
+  }
+  if (errors.length) return { ok: false, errors: sortErrors(errors) };
+  return { ok: true, value: body as EvaluateRequest };
+}
+
+export function checkUsage(body: unknown): Checked<Usage> {
+  if (validators.usage(body)) return { ok: true, value: body as Usage };
+  const errors = schemaIssues(validators.usage.errors, body).map(
+    (i): InputError => ({ code: 'usage_schema_error', path: pointer(i.pointer), message: i.message }),
+  );
+  return { ok: false, errors: sortErrors(errors) };
+}
+
+function sortErrors(errors: InputError[]): InputError[] {
+  return errors.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : a.message < b.message ? -1 : a.message > b.message ? 1 : 0));
+}

@@ -1,0 +1,150 @@
+// The one allocation function family: split an integer amount across lines exactly.
+//
+// Shares are computed as exact fractions, and rounded once at the end by largest remainder:
+// every line first gets the floor of its exact share, then the units still missing go one each
+// to the lines with the largest fractional remainders; ties go to the earlier line (request
+// order). The results always add up to the amount exactly.
+//
+// Numbers are used while every product stays below 2^53; BigInt otherwise.
+
+const MAX = Number.MAX_SAFE_INTEGER;
+
+/**
+ * Splits `amount` in proportion to non-negative integer `weights` (whose sum must be positive
+ * when amount > 0). Returns integers that sum to `amount`.
+ */
+export function allocateByWeights(amount: number, weights: readonly number[]): number[] {
+  const n = weights.length;
+  const out = new Array<number>(n).fill(0);
+  if (amount === 0 || n === 0) return out;
+  let total = 0;
+  for (const w of weights) total += w;
+  if (total <= 0) throw new RangeError('allocateByWeights: weights sum to 0');
+  if (n === 1) {
+    out[0] = amount;
+    return out;
+  }
+  if (amount * total <= MAX) {
+    const rems = new Array<number>(n);
+    let given = 0;
+    for (let i = 0; i < n; i++) {
+      const p = amount * weights[i];
+      const q = Math.floor(p / total);
+      let r = p - q * total;
+      let qq = q;
+      if (r < 0) {
+        qq -= 1;
+        r += total;
+      } else if (r >= total) {
+        qq += 1;
+        r -= total;
+      }
+      out[i] = qq;
+      rems[i] = r;
+      given += qq;
+    }
+    distribute(out, rems, amount - given);
+    return out;
+  }
+  return allocateByBigWeights(amount, weights.map((w) => BigInt(w)));
+}
+
+/** As allocateByWeights, for weights given as BigInt (exact rational shares over a common denominator). */
+export function allocateByBigWeights(amount: number, weights: readonly bigint[]): number[] {
+  const n = weights.length;
+  const out = new Array<number>(n).fill(0);
+  if (amount === 0 || n === 0) return out;
+  let total = 0n;
+  for (const w of weights) total += w;
+  if (total <= 0n) throw new RangeError('allocateByBigWeights: weights sum to 0');
+  const A = BigInt(amount);
+  const rems = new Array<bigint>(n);
+  let given = 0;
+  for (let i = 0; i < n; i++) {
+    const p = A * weights[i];
+    out[i] = Number(p / total);
+    rems[i] = p % total;
+    given += out[i];
+  }
+  distribute(out, rems, amount - given);
+  return out;
+}
+
+/** Gives one unit each to the `left` largest remainders; ties to the earlier index. */
+function distribute<T extends number | bigint>(out: number[], rems: T[], left: number): void {
+  if (left <= 0) return;
+  const order = rems.map((_, i) => i);
+  order.sort((a, b) => (rems[a] > rems[b] ? -1 : rems[a] < rems[b] ? 1 : a - b));
+  for (let k = 0; k < left; k++) out[order[k]] += 1;
+}
+
+/** a*b > c*d for non-negative integers, exactly. */
+function productGreater(a: number, b: number, c: number, d: number): boolean {
+  const x = a * b;
+  const y = c * d;
+  if (x <= MAX && y <= MAX) return x > y;
+  return BigInt(a) * BigInt(b) > BigInt(c) * BigInt(d);
+}
+
+export interface Allocation {
+  /** Integer amount per line; sums to the amount allocated. */
+  amounts: number[];
+  /**
+   * The exact (unrounded) shares as integers over a common denominator, for spreading a smaller
+   * capped amount "in proportion to the uncapped allocation".
+   */
+  exactShares: bigint[];
+}
+
+/**
+ * Allocates `amount` across lines in proportion to `weights` (their remaining amounts), never
+ * above a line's `caps` entry (its headroom): lines whose exact share would pass their cap are
+ * fixed at the cap and the excess is re-shared among the others, repeatedly. Requires
+ * amount <= sum of caps. Rounding happens once, at the end (largest remainder).
+ */
+export function allocateWithCaps(amount: number, weights: readonly number[], caps: readonly number[]): Allocation {
+  const n = weights.length;
+  const capped = new Array<boolean>(n).fill(false);
+  let left = amount;
+  let activeWeight = 0;
+  for (let i = 0; i < n; i++) {
+    if (weights[i] > 0) activeWeight += weights[i];
+    else capped[i] = true; // a line with no remaining amount takes nothing
+  }
+  // Water-filling: cap every line whose share left*w/W exceeds its cap, until none does.
+  let changed = true;
+  while (changed && left > 0 && activeWeight > 0) {
+    changed = false;
+    for (let i = 0; i < n; i++) {
+      if (capped[i]) continue;
+      if (productGreater(left, weights[i], caps[i], activeWeight)) {
+        capped[i] = true;
+        left -= caps[i];
+        activeWeight -= weights[i];
+        changed = true;
+      }
+    }
+  }
+  const amounts = new Array<number>(n).fill(0);
+  const activeIdx: number[] = [];
+  const activeW: number[] = [];
+  for (let i = 0; i < n; i++) {
+    if (capped[i]) amounts[i] = weights[i] > 0 ? caps[i] : 0;
+    else {
+      activeIdx.push(i);
+      activeW.push(weights[i]);
+    }
+  }
+  if (left > 0 && activeIdx.length > 0) {
+    const split = allocateByWeights(left, activeW);
+    for (let k = 0; k < activeIdx.length; k++) amounts[activeIdx[k]] = split[k];
+  }
+  // Exact shares over the denominator activeWeight: capped lines cap*W, active lines left*w.
+  const W = BigInt(activeWeight > 0 ? activeWeight : 1);
+  const L = BigInt(left);
+  const exactShares = new Array<bigint>(n);
+  for (let i = 0; i < n; i++) {
+    exactShares[i] = capped[i] ? BigInt(amounts[i]) * W : L * BigInt(weights[i]);
+  }
+  return { amounts, exactShares };
+}

@@ -1,0 +1,202 @@
+// Prices one plan (a set of discounts that apply together) on a cart, from the original cart:
+// application order, per-discount amounts, allocation to lines, the minimum unit price floor,
+// and the store's cap on the total. Pure integer arithmetic; no I/O.
+
+import { mulDivFloor, mulDivHalfUp } from '../domain/money.js';
+import type { DiscountType, PricingAction } from '../domain/types.js';
+import { allocateByBigWeights, allocateByWeights, allocateWithCaps } from './allocate.js';
+import { matchBogo, type BogoLine } from './bogo.js';
+
+export interface PricingCart {
+  unitPrice: readonly number[];
+  quantity: readonly number[];
+  cannabis: readonly boolean[];
+  /** unitPrice x quantity per line. */
+  lineSubtotal: readonly number[];
+  subtotal: number;
+}
+
+export interface PricingPolicy {
+  /** Minor units; applies to cannabis lines only. */
+  minimumUnitPrice: number;
+  maxDiscountBps: number;
+}
+
+export interface PlanDiscount {
+  id: string;
+  type: DiscountType;
+  priority: number;
+  sortValue: number;
+  action: PricingAction;
+  /** Indices (ascending) of the lines the discount applies to (the buy set for bogo). */
+  eligible: readonly number[];
+  /** Bogo only: indices (ascending) of the lines whose units can be the reward. */
+  reward?: readonly number[];
+}
+
+export interface PlanEntry {
+  discount: PlanDiscount;
+  amount: number;
+  /** Line indices (ascending) and the amount on each; amounts may be 0. */
+  lines: number[];
+  amounts: number[];
+}
+
+export interface PlanResult {
+  /** In application order, including entries that came to 0. */
+  entries: PlanEntry[];
+  total: number;
+}
+
+const TYPE_RANK: Record<DiscountType, number> = { bogo: 0, percentage: 1, fixed: 2 };
+
+/** Application order inside a plan: bogo, percentage, fixed; priority desc; value desc; id asc. */
+export function applicationOrder(a: PlanDiscount, b: PlanDiscount): number {
+  return (
+    TYPE_RANK[a.type] - TYPE_RANK[b.type] ||
+    b.priority - a.priority ||
+    b.sortValue - a.sortValue ||
+    (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)
+  );
+}
+
+/** A line's floor: minimumUnitPrice x quantity on cannabis lines, never above the line subtotal. */
+export function lineFloors(cart: PricingCart, policy: PricingPolicy): number[] {
+  return cart.lineSubtotal.map((sub, i) =>
+    cart.cannabis[i] && policy.minimumUnitPrice > 0 ? Math.min(sub, policy.minimumUnitPrice * cart.quantity[i]) : 0,
+  );
+}
+
+/** The store cap on a cart's total discount: floor(subtotal x maxDiscountPercent / 100). */
+export function storeCap(subtotal: number, policy: PricingPolicy): number {
+  return mulDivFloor(subtotal, policy.maxDiscountBps, 10000);
+}
+
+/**
+ * Prices `discounts` (already sorted by applicationOrder) together on the cart. `floors` is
+ * lineFloors(cart, policy), passed in so that several plans on one cart share it.
+ */
+export function pricePlan(
+  cart: PricingCart,
+  discounts: readonly PlanDiscount[],
+  policy: PricingPolicy,
+  floors: readonly number[] = lineFloors(cart, policy),
+): PlanResult {
+  const remaining = cart.lineSubtotal.slice();
+  let consumedUnits: number[] | null = null;
+  const entries: PlanEntry[] = [];
+  let total = 0;
+
+  for (const d of discounts) {
+    const entry = d.action.type === 'bogo' ? priceBogo(d, d.action) : priceAmount(d, d.action);
+    for (let k = 0; k < entry.lines.length; k++) remaining[entry.lines[k]] -= entry.amounts[k];
+    total += entry.amount;
+    entries.push(entry);
+  }
+
+  // Store cap: the excess comes off the discounts applied last, each keeping its lines in
+  // proportion to what it had on each.
+  let excess = total - storeCap(cart.subtotal, policy);
+  for (let k = entries.length - 1; k >= 0 && excess > 0; k--) {
+    const e = entries[k];
+    if (e.amount === 0) continue;
+    const cut = Math.min(excess, e.amount);
+    const kept = e.amount - cut;
+    e.amounts = kept > 0 ? allocateByWeights(kept, e.amounts) : e.amounts.map(() => 0);
+    e.amount = kept;
+    excess -= cut;
+    total -= cut;
+  }
+  return { entries, total };
+
+  function priceAmount(d: PlanDiscount, a: Exclude<PricingAction, { type: 'bogo' }>): PlanEntry {
+    const lines = d.eligible as number[];
+    const m = lines.length;
+    const weights = new Array<number>(m);
+    const caps = new Array<number>(m);
+    let eligibleRemaining = 0;
+    let headroom = 0;
+    for (let k = 0; k < m; k++) {
+      const i = lines[k];
+      weights[k] = remaining[i];
+      caps[k] = remaining[i] - floors[i];
+      eligibleRemaining += remaining[i];
+      headroom += caps[k];
+    }
+    const uncapped = a.type === 'percentage' ? mulDivHalfUp(eligibleRemaining, a.rateBps, 10000) : a.amount;
+    const amount = Math.min(uncapped, headroom);
+    if (amount <= 0) return { discount: d, amount: 0, lines, amounts: new Array<number>(m).fill(0) };
+    const alloc = allocateWithCaps(amount, weights, caps);
+    if (a.maxDiscount !== null && a.maxDiscount < amount) {
+      // Capped: spread the cap in proportion to the uncapped (exact) allocation.
+      return { discount: d, amount: a.maxDiscount, lines, amounts: allocateByBigWeights(a.maxDiscount, alloc.exactShares) };
+    }
+    return { discount: d, amount, lines, amounts: alloc.amounts };
+  }
+
+  function priceBogo(d: PlanDiscount, a: Extract<PricingAction, { type: 'bogo' }>): PlanEntry {
+    const reward = d.reward ?? d.eligible;
+    const lines = mergeSorted(d.eligible, reward);
+    const inBuy = new Set(d.eligible);
+    const inReward = new Set(reward);
+    consumedUnits ??= new Array<number>(cart.unitPrice.length).fill(0);
+    const used = consumedUnits;
+    const bogoLines: BogoLine[] = lines.map((i) => ({
+      unitPrice: cart.unitPrice[i],
+      available: cart.quantity[i] - used[i],
+      inBuySet: inBuy.has(i),
+      inRewardSet: inReward.has(i),
+    }));
+    const match = matchBogo(bogoLines, a.buy, a.get, a.maxApplications);
+    const amounts = new Array<number>(lines.length).fill(0);
+    let amount = 0;
+    for (let k = 0; k < lines.length; k++) {
+      const i = lines[k];
+      used[i] += match.consumed[k];
+      const units = match.rewardUnits[k];
+      if (units === 0) continue;
+      let perUnit = mulDivHalfUp(cart.unitPrice[i], a.percentOffBps, 10000);
+      // A "free" cannabis unit still costs the minimum unit price.
+      if (cart.cannabis[i]) perUnit = Math.min(perUnit, Math.max(0, cart.unitPrice[i] - policy.minimumUnitPrice));
+      amounts[k] = Math.min(perUnit * units, remaining[i] - floors[i]);
+      amount += amounts[k];
+    }
+    if (a.maxDiscount !== null && a.maxDiscount < amount) {
+      return { discount: d, amount: a.maxDiscount, lines, amounts: allocateByWeights(a.maxDiscount, amounts) };
+    }
+    return { discount: d, amount, lines, amounts };
+  }
+}
+
+/** How many times a bogo applies on the untouched cart, up to 1 (eligibility: QUANTITY_NOT_MET when 0). */
+export function bogoApplies(cart: PricingCart, buySet: readonly number[], rewardSet: readonly number[], buy: number, get: number): boolean {
+  const lines = mergeSorted(buySet, rewardSet);
+  const inBuy = new Set(buySet);
+  const inReward = new Set(rewardSet);
+  const bogoLines: BogoLine[] = lines.map((i) => ({
+    unitPrice: cart.unitPrice[i],
+    available: cart.quantity[i],
+    inBuySet: inBuy.has(i),
+    inRewardSet: inReward.has(i),
+  }));
+  return matchBogo(bogoLines, buy, get, 1).applications > 0;
+}
+
+/** Union of two ascending index lists, ascending. */
+function mergeSorted(a: readonly number[], b: readonly number[]): number[] {
+  if (a === b) return a as number[];
+  const out: number[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length || j < b.length) {
+    const x = i < a.length ? a[i] : Infinity;
+    const y = j < b.length ? b[j] : Infinity;
+    if (x === y) {
+      out.push(x);
+      i++;
+      j++;
+    } else if (x < y) out.push(a[i++]);
+    else out.push(b[j++]);
+  }
+  return out;
+}
