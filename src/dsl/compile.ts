@@ -75,41 +75,39 @@ export function compileRuleset(input: { store: RuleSource | null; storePath?: st
   const policy = compileStore(input.store, input.storePath ?? 'store.yaml', diagnostics);
   const effectivePolicy = policy ?? compilePolicyValues(DEFAULT_POLICY);
 
-  const built: { discount: CompiledDiscount; src: SourceDocument; doc: RuleDocument }[] = [];
+  const built: CompiledDiscount[] = [];
+  const byId = new Map<string, SourceDocument>();
+  const byCode = new Map<string, SourceDocument>();
   const sources = [...input.rules].sort((a, b) => cmp(a.path, b.path));
   for (const source of sources) {
     const src = parseSource(source.path, source.text);
     diagnostics.push(...src.diagnostics);
     if (src.diagnostics.length) continue;
-    const issues = schemaIssues(validators.rule(src.value) ? null : validators.rule.errors, src.value);
-    if (issues.length) {
-      for (const i of issues) diagnostics.push(diag(src, i.pointer, 'rule_schema_error', i.message));
-      continue;
-    }
-    const doc = src.value as RuleDocument;
     const before = diagnostics.length;
-    const discount = buildDiscount(doc, src, effectivePolicy, diagnostics);
-    if (discount && diagnostics.length === before) built.push({ discount, src, doc });
-    else if (discount) built.push({ discount, src, doc }); // still checked for duplicates below
-  }
-
-  // Cross-file checks: the first file (by path) keeps the id/code; later ones are errors.
-  const byId = new Map<string, SourceDocument>();
-  const byCode = new Map<string, SourceDocument>();
-  for (const { discount, src } of built) {
-    const first = byId.get(discount.id);
-    if (first) diagnostics.push(diag(src, ['id'], 'duplicate_id', `id '${discount.id}' is also used by ${first.path}`));
-    else byId.set(discount.id, src);
-    if (discount.code) {
-      const other = byCode.get(discount.code);
-      if (other) diagnostics.push(diag(src, ['code'], 'duplicate_code', `code '${discount.displayCode}' is also used by ${other.path} (codes are case-insensitive)`));
-      else byCode.set(discount.code, src);
+    const issues = schemaIssues(validators.rule(src.value) ? null : validators.rule.errors, src.value);
+    for (const i of issues) diagnostics.push(diag(src, i.pointer, 'rule_schema_error', i.message));
+    // Meaning checks run even when the shape is wrong, on whatever parts are well-formed, so an
+    // author sees every problem at once.
+    const raw = (src.value ?? {}) as Record<string, unknown>;
+    meaningChecks(raw, src, effectivePolicy, diagnostics);
+    // Cross-file checks: the first file (by path) keeps the id/code; later ones are errors.
+    if (typeof raw.id === 'string') {
+      const first = byId.get(raw.id);
+      if (first) diagnostics.push(diag(src, ['id'], 'duplicate_id', `id '${raw.id}' is also used by ${first.path}`));
+      else byId.set(raw.id, src);
     }
+    if (typeof raw.code === 'string') {
+      const norm = normalizeCode(raw.code);
+      const other = byCode.get(norm);
+      if (other) diagnostics.push(diag(src, ['code'], 'duplicate_code', `code '${raw.code}' is also used by ${other.path} (codes are case-insensitive)`));
+      else byCode.set(norm, src);
+    }
+    if (diagnostics.length === before) built.push(buildDiscount(raw as unknown as RuleDocument, src, effectivePolicy));
   }
 
   sortDiagnostics(diagnostics);
   if (diagnostics.some((d) => d.severity === 'error') || !policy && input.store) return { ruleset: null, diagnostics };
-  const discounts = built.map((b) => b.discount).sort((a, b) => cmp(a.id, b.id));
+  const discounts = built.sort((a, b) => cmp(a.id, b.id));
   const version = rulesetVersion(effectivePolicy, discounts);
   return { ruleset: { version, policy: effectivePolicy, discounts }, diagnostics };
 }
@@ -170,73 +168,60 @@ function compilePolicyValues(doc: StorePolicyDocument): StorePolicy {
 // ---------------------------------------------------------------------------
 // One rule: meaning checks and the build
 
-function buildDiscount(doc: RuleDocument, src: SourceDocument, policy: StorePolicy, out: Diagnostic[]): CompiledDiscount | null {
-  let ok = true;
-  const error = (pointer: (string | number)[], code: DiagnosticCode, message: string) => {
-    out.push(diag(src, pointer, code, message));
-    ok = false;
-  };
+type Report = (pointer: (string | number)[], code: DiagnosticCode, message: string) => void;
 
+/** Meaning checks on a (possibly malformed) rule document: each looks only at well-typed parts. */
+function meaningChecks(doc: Record<string, unknown>, src: SourceDocument, policy: StorePolicy, out: Diagnostic[]): void {
+  const error: Report = (pointer, code, message) => out.push(diag(src, pointer, code, message));
   const fileId = baseName(src.path);
-  if (doc.id !== fileId) error(['id'], 'id_mismatch', `id '${doc.id}' does not match the file name '${fileId}'`);
-  if ((RESERVED_IDS as readonly string[]).includes(doc.id)) error(['id'], 'reserved_id', `id '${doc.id}' is reserved (${RESERVED_IDS.join(', ')})`);
-
-  const money = (key: 'value' | 'minPurchase' | 'maxDiscount'): number | null => {
+  if (typeof doc.id === 'string') {
+    if (doc.id !== fileId) error(['id'], 'id_mismatch', `id '${doc.id}' does not match the file name '${fileId}'`);
+    if ((RESERVED_IDS as readonly string[]).includes(doc.id)) error(['id'], 'reserved_id', `id '${doc.id}' is reserved (${RESERVED_IDS.join(', ')})`);
+  }
+  const keys: ('minPurchase' | 'maxDiscount' | 'value')[] = doc.type === 'fixed' ? ['value', 'minPurchase', 'maxDiscount'] : ['minPurchase', 'maxDiscount'];
+  for (const key of keys) {
     const v = doc[key];
-    if (v === undefined) return null;
-    const minor = decimalToScaled(v, policy.minorDigits);
-    if (minor === null) {
+    if (typeof v === 'number' && v >= 0 && decimalToScaled(v, policy.minorDigits) === null)
       error([key], 'rule_schema_error', `${key}: ${v} has more decimals than ${policy.currency} allows (${policy.minorDigits})`);
-      return null;
-    }
-    return minor;
-  };
-  const minPurchase = money('minPurchase');
-  const maxDiscount = money('maxDiscount');
+  }
+  if (isObject(doc.schedule)) checkSchedule(doc.schedule, policy, error);
+  if (isObject(doc.conditions)) checkConditions(doc.conditions, ['conditions'], error);
+}
 
-  let action: PricingAction | null = null;
+/** Builds a discount from a document that passed every check. */
+function buildDiscount(doc: RuleDocument, src: SourceDocument, policy: StorePolicy): CompiledDiscount {
+  const minor = (v: number | undefined) => (v === undefined ? null : decimalToScaled(v, policy.minorDigits)!);
+  const minPurchase = minor(doc.minPurchase);
+  const maxDiscount = minor(doc.maxDiscount);
+  let action: PricingAction;
   let sortValue = 0;
   if (doc.type === 'percentage') {
-    const bps = decimalToScaled(doc.value!, 2);
-    if (bps === null) error(['value'], 'rule_schema_error', `value: ${doc.value} must have at most 2 decimals`);
-    else {
-      action = { type: 'percentage', rateBps: bps, maxDiscount };
-      sortValue = bps;
-    }
+    const rateBps = decimalToScaled(doc.value!, 2)!;
+    action = { type: 'percentage', rateBps, maxDiscount };
+    sortValue = rateBps;
   } else if (doc.type === 'fixed') {
-    const amount = money('value');
-    if (amount !== null) {
-      action = { type: 'fixed', amount, maxDiscount };
-      sortValue = amount;
-    }
+    const amount = minor(doc.value)!;
+    action = { type: 'fixed', amount, maxDiscount };
+    sortValue = amount;
   } else {
     const b = doc.bogo!;
-    const pct = decimalToScaled(b.percentOff ?? 100, 2);
-    if (pct === null) error(['bogo', 'percentOff'], 'rule_schema_error', `bogo.percentOff: ${b.percentOff} must have at most 2 decimals`);
-    else
-      action = {
-        type: 'bogo',
-        buy: b.buy,
-        get: b.get,
-        percentOffBps: pct,
-        maxApplications: b.maxApplications ?? null,
-        maxDiscount,
-        rewardAppliesTo: selector(b.rewardAppliesTo ?? doc.appliesTo),
-      };
+    action = {
+      type: 'bogo',
+      buy: b.buy,
+      get: b.get,
+      percentOffBps: decimalToScaled(b.percentOff ?? 100, 2)!,
+      maxApplications: b.maxApplications ?? null,
+      maxDiscount,
+      rewardAppliesTo: selector(b.rewardAppliesTo ?? doc.appliesTo),
+    };
   }
-
-  const schedule = compileSchedule(doc, policy, error);
-  if (doc.conditions) checkConditions(doc.conditions, ['conditions'], error);
-  if (!ok || !action) return null;
-
-  const code = doc.code !== undefined ? normalizeCode(doc.code) : null;
   const tiers = doc.customer?.tiers ? [...new Set(doc.customer.tiers.map((t) => t.trim().toLowerCase()))].sort() : null;
   const discount: CompiledDiscount = {
     id: doc.id,
     name: doc.name,
     type: doc.type,
     enabled: doc.enabled ?? true,
-    code,
+    code: doc.code !== undefined ? normalizeCode(doc.code) : null,
     displayCode: doc.code ?? null,
     stackable: doc.stackable ?? false,
     priority: doc.priority ?? 0,
@@ -249,7 +234,7 @@ function buildDiscount(doc: RuleDocument, src: SourceDocument, policy: StorePoli
     posDiscountId: doc.pos?.discountId ?? null,
     tiers,
     customerRequired: doc.customer?.required === true || tiers !== null,
-    schedule,
+    schedule: doc.schedule ? scheduleInfo(doc.schedule, policy) : null,
     rule: null as unknown as EngineRule,
     source: src.path,
   };
@@ -257,60 +242,65 @@ function buildDiscount(doc: RuleDocument, src: SourceDocument, policy: StorePoli
   return discount;
 }
 
-function compileSchedule(
-  doc: RuleDocument,
-  policy: StorePolicy,
-  error: (p: (string | number)[], c: DiagnosticCode, m: string) => void,
-): ScheduleInfo | null {
-  const s = doc.schedule;
-  if (!s) return null;
-  const instant = (key: 'start' | 'end'): number | null => {
+function scheduleInstant(text: string, key: 'start' | 'end', policy: StorePolicy): number | null {
+  const p = parseDateTime(text);
+  if (!p) return null;
+  if (p.dateOnly && key === 'end') return wallToEpoch(nextDay(p), policy.timezone); // includes that whole day
+  return toEpoch(p, policy.timezone);
+}
+
+function checkSchedule(s: Record<string, unknown>, policy: StorePolicy, error: Report): void {
+  const instants: Partial<Record<'start' | 'end', number>> = {};
+  for (const key of ['start', 'end'] as const) {
     const text = s[key];
-    if (text === undefined) return null;
-    const p = parseDateTime(text);
-    if (!p) {
-      error(['schedule', key], 'invalid_schedule', `schedule.${key}: '${text}' is not a valid date or date-time`);
-      return null;
-    }
-    if (p.dateOnly && key === 'end') return wallToEpoch(nextDay(p), policy.timezone);
-    return toEpoch(p, policy.timezone);
-  };
-  const startMs = instant('start');
-  const endMs = instant('end');
-  if (startMs !== null && endMs !== null && endMs <= startMs)
+    if (typeof text !== 'string') continue;
+    const ms = scheduleInstant(text, key, policy);
+    if (ms === null) error(['schedule', key], 'invalid_schedule', `schedule.${key}: '${text}' is not a real date or date-time`);
+    else instants[key] = ms;
+  }
+  if (instants.start !== undefined && instants.end !== undefined && instants.end <= instants.start)
     error(['schedule', 'end'], 'invalid_schedule', `schedule.end (${s.end}) is not after schedule.start (${s.start})`);
-  if (s.hours && s.hours.from === s.hours.to)
-    error(['schedule', 'hours'], 'invalid_schedule', `schedule.hours: from and to are both ${s.hours.from}, so the window is empty`);
+  const hours = s.hours;
+  if (isObject(hours) && typeof hours.from === 'string' && hours.from === hours.to)
+    error(['schedule', 'hours'], 'invalid_schedule', `schedule.hours: from and to are both ${hours.from}, so the window is empty`);
+}
+
+function scheduleInfo(s: NonNullable<RuleDocument['schedule']>, policy: StorePolicy): ScheduleInfo {
   return {
     start: s.start ?? null,
     end: s.end ?? null,
-    startMs,
-    endMs,
+    startMs: s.start !== undefined ? scheduleInstant(s.start, 'start', policy) : null,
+    endMs: s.end !== undefined ? scheduleInstant(s.end, 'end', policy) : null,
     days: s.days ? [...s.days] : null,
     hours: s.hours ? { from: s.hours.from, to: s.hours.to } : null,
   };
 }
 
-function checkConditions(
-  node: ConditionNode,
-  pointer: (string | number)[],
-  error: (p: (string | number)[], c: DiagnosticCode, m: string) => void,
-): void {
-  if ('all' in node) return node.all.forEach((c, i) => checkConditions(c, [...pointer, 'all', i], error));
-  if ('any' in node) return node.any.forEach((c, i) => checkConditions(c, [...pointer, 'any', i], error));
-  if ('not' in node) return checkConditions(node.not, [...pointer, 'not'], error);
+function checkConditions(node: Record<string, unknown>, pointer: (string | number)[], error: Report): void {
+  for (const op of ['all', 'any'] as const) {
+    const list = node[op];
+    if (Array.isArray(list)) list.forEach((c, i) => isObject(c) && checkConditions(c, [...pointer, op, i], error));
+  }
+  if (isObject(node.not)) checkConditions(node.not, [...pointer, 'not'], error);
+  if ('all' in node || 'any' in node || 'not' in node) return;
   const where = describe(pointer);
-  if (!(USER_FACTS as readonly string[]).includes(node.fact))
+  if (typeof node.fact === 'string' && !(USER_FACTS as readonly string[]).includes(node.fact))
     error([...pointer, 'fact'], 'unknown_fact', `${where}.fact: unknown fact '${node.fact}' (known: ${USER_FACTS.join(', ')})`);
+  if (typeof node.operator !== 'string') return;
   if (!(OPERATORS as readonly string[]).includes(node.operator)) {
     error([...pointer, 'operator'], 'unknown_operator', `${where}.operator: unknown operator '${node.operator}' (known: ${OPERATORS.join(', ')})`);
     return;
   }
+  if (!('value' in node)) return;
   const listOperator = node.operator === 'in' || node.operator === 'notIn';
   if (listOperator && !Array.isArray(node.value))
     error([...pointer, 'value'], 'rule_schema_error', `${where}.value: operator '${node.operator}' needs a list`);
   if (!listOperator && Array.isArray(node.value))
     error([...pointer, 'value'], 'rule_schema_error', `${where}.value: operator '${node.operator}' needs a single value, not a list`);
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
 
 // ---------------------------------------------------------------------------

@@ -51,9 +51,13 @@ export function schemaIssues(errors: readonly ErrorObject[] | null | undefined, 
     let message: string;
     const where = pointer.length ? describe(pointer) : 'document';
     switch (e.keyword) {
-      case 'required':
-        message = `${where}: missing required property '${(e.params as { missingProperty: string }).missingProperty}'`;
+      case 'required': {
+        const missing = (e.params as { missingProperty: string }).missingProperty;
+        const type = (valueAt(data, pointer) as { type?: unknown } | undefined)?.type;
+        const because = pointer.length === 0 && (missing === 'bogo' || missing === 'value') && typeof type === 'string' ? ` (type is ${type})` : '';
+        message = `${where}: missing required property '${missing}'${because}`;
         break;
+      }
       case 'additionalProperties': {
         const prop = (e.params as { additionalProperty: string }).additionalProperty;
         pointer.push(prop);
@@ -69,6 +73,9 @@ export function schemaIssues(errors: readonly ErrorObject[] | null | undefined, 
       case 'enum':
         message = `${where}: must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ')}`;
         break;
+      case 'multipleOf':
+        message = `${where}: must have at most ${decimalsOf((e.params as { multipleOf: number }).multipleOf)} decimals`;
+        break;
       case 'anyOf':
       case 'oneOf':
         message = `${where}: has an unsupported shape`;
@@ -82,6 +89,11 @@ export function schemaIssues(errors: readonly ErrorObject[] | null | undefined, 
     out.push({ pointer, message });
   }
   return out;
+}
+
+function decimalsOf(step: number): number {
+  const s = String(step);
+  return s.includes('.') ? s.length - s.indexOf('.') - 1 : 0;
 }
 
 function splitPointer(p: string): (string | number)[] {
