@@ -132,23 +132,22 @@ function compileStore(source: RuleSource | null, storePath: string, diagnostics:
   if (src.diagnostics.length) return null;
   const issues = schemaIssues(validators.store(src.value) ? null : validators.store.errors, src.value);
   for (const i of issues) diagnostics.push(diag(src, i.pointer, 'rule_schema_error', i.message));
-  if (issues.length) return null;
-  const doc = src.value as StorePolicyDocument;
-  let ok = true;
-  if (!isValidTimeZone(doc.timezone)) {
+  let ok = issues.length === 0;
+  const doc = (isObject(src.value) ? src.value : {}) as Partial<StorePolicyDocument>;
+  if (typeof doc.timezone === 'string' && !isValidTimeZone(doc.timezone)) {
     diagnostics.push(diag(src, ['timezone'], 'rule_schema_error', `timezone: unknown IANA time zone '${doc.timezone}'`));
     ok = false;
   }
-  const digits = currencyDigits(doc.currency);
-  if (digits === null) {
+  const digits = typeof doc.currency === 'string' ? currencyDigits(doc.currency) : null;
+  if (typeof doc.currency === 'string' && /^[A-Z]{3}$/.test(doc.currency) && digits === null) {
     diagnostics.push(diag(src, ['currency'], 'rule_schema_error', `currency: unknown ISO 4217 currency '${doc.currency}'`));
-    return null;
+    ok = false;
   }
-  if (doc.minimumUnitPrice !== undefined && decimalToScaled(doc.minimumUnitPrice, digits) === null) {
+  if (digits !== null && typeof doc.minimumUnitPrice === 'number' && doc.minimumUnitPrice >= 0 && decimalToScaled(doc.minimumUnitPrice, digits) === null) {
     diagnostics.push(diag(src, ['minimumUnitPrice'], 'rule_schema_error', `minimumUnitPrice: ${doc.minimumUnitPrice} has more decimals than ${doc.currency} allows (${digits})`));
     ok = false;
   }
-  return ok ? compilePolicyValues(doc) : null;
+  return ok ? compilePolicyValues(doc as StorePolicyDocument) : null;
 }
 
 function compilePolicyValues(doc: StorePolicyDocument): StorePolicy {

@@ -73,6 +73,11 @@ export function schemaIssues(errors: readonly ErrorObject[] | null | undefined, 
       case 'enum':
         message = `${where}: must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ')}`;
         break;
+      case 'pattern': {
+        const pattern = (e.params as { pattern: string }).pattern;
+        message = `${where}: ${PATTERN_HINTS[pattern] ?? `must match pattern "${pattern}"`}`;
+        break;
+      }
       case 'multipleOf':
         message = `${where}: must have at most ${decimalsOf((e.params as { multipleOf: number }).multipleOf)} decimals`;
         break;
@@ -90,6 +95,14 @@ export function schemaIssues(errors: readonly ErrorObject[] | null | undefined, 
   }
   return out;
 }
+
+/** Readable descriptions of the schemas' patterns (ajv would print the regular expression). */
+const PATTERN_HINTS: Record<string, string> = {
+  '^[a-z0-9][a-z0-9-]{0,63}$': 'must be 1-64 lower-case letters, digits or hyphens, starting with a letter or digit',
+  '^[A-Za-z0-9_-]{3,32}$': 'must be 3-32 letters, digits, underscores or hyphens',
+  '^([01]\\d|2[0-3]):[0-5]\\d$': 'must be a 24-hour time HH:MM, e.g. "09:00"',
+  '^[A-Z]{3}$': 'must be an ISO 4217 currency code such as USD',
+};
 
 function decimalsOf(step: number): number {
   const s = String(step);
