@@ -81,8 +81,20 @@ function canonicalNode(node: Node, schema: JsonSchema | undefined, root: JsonSch
     node.flow = node.items.length > 0 && node.items.every((i) => isScalar(i) && !(i as Node).commentBefore && !(i as Node).comment);
     for (const item of node.items) canonicalNode(item as Node, itemSchema, root);
   } else if (isScalar(node)) {
-    if (typeof node.value === 'string') node.type = node.value.includes('\n') && !node.value.endsWith(' ') ? Scalar.BLOCK_LITERAL : undefined;
+    if (typeof node.value === 'string') node.type = stringStyle(node.value);
   }
+}
+
+/**
+ * Plain where safe; double quotes for text that other YAML readers (YAML 1.1, editors) would take
+ * for a number, time or boolean ("16:00", "yes"); a literal block for multi-line text.
+ */
+function stringStyle(value: string): Scalar.Type | undefined {
+  if (value.includes('\n') && !/\s$/.test(value.replace(/\n$/, ''))) return Scalar.BLOCK_LITERAL;
+  const looksLikeNumber = /^[-+]?(\d[\d_]*)?(\.\d*)?([eE][-+]?\d+)?$/.test(value) && /\d/.test(value);
+  const looksLikeTime = /^\d{1,2}(:\d{2})+$/.test(value);
+  if (looksLikeNumber || looksLikeTime || /^(y|n|yes|no|on|off|true|false|null|~)$/i.test(value)) return Scalar.QUOTE_DOUBLE;
+  return undefined;
 }
 
 function orderValue(value: unknown, schema: JsonSchema | undefined, root: JsonSchema): unknown {

@@ -1,0 +1,189 @@
+// The `discounts` CLI, run in-process through main() with captured output, and once through the
+// real bin script.
+
+import { execFileSync, spawnSync } from 'node:child_process';
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { main } from '../../src/cli/main.js';
+
+const repo = join(import.meta.dirname, '..', '..');
+
+async function run(argv: string[], opts: { cwd?: string; stdin?: string } = {}) {
+  let stdout = '';
+  let stderr = '';
+  const code = await main(argv, {
+    stdout: (s) => (stdout += s),
+    stderr: (s) => (stderr += s),
+    readStdin: async () => opts.stdin ?? '',
+    cwd: opts.cwd ?? repo,
+    now: () => Date.parse('2026-11-20T20:00:00Z'),
+  });
+  return { code, stdout, stderr };
+}
+
+function tempRules(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'discounts-cli-'));
+  cpSync(join(repo, 'rules'), join(dir, 'rules'), { recursive: true });
+  return dir;
+}
+
+describe('discounts validate', () => {
+  it('passes the demo rules', async () => {
+    const r = await run(['validate']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/6 rule file\(s\): 0 error\(s\), 0 warning\(s\)/);
+  });
+  it('prints sorted diagnostics and exits 1 on errors; --json gives the same as data', async () => {
+    const cwd = join(repo, 'test/cases/diag-meaning');
+    const text = await run(['validate', 'rules'], { cwd });
+    expect(text.code).toBe(1);
+    expect(text.stdout).toBe(readFileSync(join(cwd, 'expected.txt'), 'utf8'));
+    const json = await run(['validate', '--json', 'rules'], { cwd });
+    expect(json.code).toBe(1);
+    const list = JSON.parse(json.stdout);
+    expect(list[0]).toEqual({ path: 'rules/alpha.yaml', line: 1, col: 1, severity: 'error', code: 'duplicate_id', message: "id 'alpha' is also used by rules/alpha.json" });
+    expect(list.map((d: any) => `${d.path}:${d.line}:${d.col}`)).toEqual(
+      text.stdout.trim().split('\n').map((l) => l.split(': ')[0]),
+    );
+  });
+  it('warnings alone exit 0', async () => {
+    const r = await run(['validate', 'rules'], { cwd: join(repo, 'test/cases/diag-no-store') });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/warning store_policy_missing/);
+  });
+  it('checks a single file against its directory store policy', async () => {
+    const r = await run(['validate', 'test/cases/diag-schema/rules/pct-range.yaml']);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('test/cases/diag-schema/rules/pct-range.yaml:4:1: error rule_schema_error: value: must be <= 100\n');
+  });
+});
+
+describe('discounts fmt', () => {
+  it('the demo rules are canonical', async () => {
+    const r = await run(['fmt', '--check']);
+    expect(r.stdout).toBe('');
+    expect(r.code).toBe(0);
+  });
+  it('--check lists files that would change and exits 1; without it, rewrites them keeping comments', async () => {
+    const dir = tempRules();
+    const file = join(dir, 'rules', 'save5.yaml');
+    writeFileSync(file, "# promo for the newsletter\nstackable: true\ncode: SAVE5\nvalue: 5\ntype: 'fixed'\nname: $5 off\nid: save5\n");
+    const check = await run(['fmt', '--check', 'rules'], { cwd: dir });
+    expect(check.code).toBe(1);
+    expect(check.stdout).toBe('rules/save5.yaml\n');
+    expect(readFileSync(file, 'utf8')).toContain("type: 'fixed'"); // --check writes nothing
+    const fix = await run(['fmt', 'rules'], { cwd: dir });
+    expect(fix.code).toBe(0);
+    expect(readFileSync(file, 'utf8')).toBe('id: save5\nname: $5 off\ntype: fixed\nvalue: 5\ncode: SAVE5\n# promo for the newsletter\nstackable: true\n');
+    expect((await run(['fmt', '--check', 'rules'], { cwd: dir })).code).toBe(0);
+  });
+  it('reports files it cannot parse', async () => {
+    const dir = tempRules();
+    writeFileSync(join(dir, 'rules', 'bad.yaml'), 'id: [\n');
+    const r = await run(['fmt', '--check', 'rules'], { cwd: dir });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^rules\/bad\.yaml:\d+:\d+: error yaml_syntax_error/m);
+  });
+});
+
+describe('discounts test', () => {
+  it('runs the demo rule tests', async () => {
+    const r = await run(['test']);
+    expect(r.stdout).toMatch(/^\d+ passed, 0 failed\n$/);
+    expect(r.code).toBe(0);
+  });
+  it('prints each failing case with a diff and exits 1', async () => {
+    const dir = tempRules();
+    const file = join(dir, 'rules', 'tests', 'demo.test.yaml');
+    writeFileSync(file, readFileSync(file, 'utf8').replace('lines: { a: 167, b: 333, c: 500 }', 'lines: { a: 166, b: 333, c: 500 }'));
+    const r = await run(['test', 'rules/tests'], { cwd: dir });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('FAIL rules/tests/demo.test.yaml:');
+    expect(r.stdout).toContain('lines.a: expected discount 166, got 167');
+    expect(r.stdout).toMatch(/\d+ passed, 1 failed\n$/);
+  });
+  it('reports a malformed test file with its position', async () => {
+    const dir = tempRules();
+    writeFileSync(join(dir, 'rules', 'tests', 'bad.test.yaml'), '- name: x\n  lines: []\n  expect: { totl: 1 }\n');
+    const r = await run(['test', 'rules/tests/bad.test.yaml'], { cwd: dir });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("rules/tests/bad.test.yaml:3:13: error test_schema_error: [0].expect: unknown property 'totl'");
+  });
+});
+
+describe('discounts evaluate', () => {
+  it('prices a cart file', async () => {
+    const r = await run(['evaluate', '--rules', 'rules', 'rules/carts/demo.json']);
+    expect(r.code).toBe(0);
+    const res = JSON.parse(r.stdout);
+    expect(res).toMatchObject({ currency: 'USD', subtotal: 10200 });
+    expect(res.applied.map((a: any) => a.discountId)).toEqual(['edibles-b2g1', 'happy-hour-prerolls', 'ten-off-fifty', 'save5']);
+  });
+  it('reads the cart from stdin and uses the clock when there is no `at`', async () => {
+    const cart = { lines: [{ id: 'p', productId: 'pr', category: 'pre-rolls', unitPrice: 800, quantity: 2 }] };
+    // The clock says Friday 2026-11-20 12:00 in Los Angeles: no happy hour.
+    const r = await run(['evaluate', '--rules', 'rules', '-'], { stdin: JSON.stringify(cart) });
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).applied).toEqual([]);
+  });
+  it('applies --usage counts', async () => {
+    const dir = tempRules();
+    writeFileSync(join(dir, 'usage.json'), JSON.stringify({ save5: { used: 1000 } }));
+    const r = await run(['evaluate', '--rules', 'rules', '--usage', 'usage.json', 'rules/carts/demo.json'], { cwd: dir });
+    expect(JSON.parse(r.stdout).rejected[0]).toMatchObject({ discountId: 'save5', code: 'save5', reason: 'USAGE_LIMIT_REACHED' });
+  });
+  it('bad input exits 2 with a clear message', async () => {
+    const notJson = await run(['evaluate', '--rules', 'rules', '-'], { stdin: '{ lines: ' });
+    expect(notJson.code).toBe(2);
+    expect(notJson.stderr).toMatch(/stdin is not valid JSON/);
+    const bad = await run(['evaluate', '--rules', 'rules', '-'], {
+      stdin: JSON.stringify({ lines: [{ id: 'a', productId: 'p', category: 'c', unitPrice: 1.5, quantity: 0 }, { id: 'a', productId: 'p', category: 'c', unitPrice: 1, quantity: 1 }] }),
+    });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('stdin: request_schema_error at /lines/0/quantity: lines[0].quantity: must be >= 1');
+    expect(bad.stderr).toContain('stdin: request_schema_error at /lines/0/unitPrice: lines[0].unitPrice: must be integer');
+    const missing = await run(['evaluate', '--rules', 'rules', 'no-such-cart.json']);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/cannot read no-such-cart\.json/);
+    const badUsage = await run(['evaluate', '--rules', 'rules', '--usage', 'rules/store.yaml', 'rules/carts/demo.json']);
+    expect(badUsage.code).toBe(2);
+    const badRules = await run(['evaluate', '--rules', 'test/cases/diag-schema/rules', 'rules/carts/demo.json']);
+    expect(badRules.code).toBe(2);
+    expect(badRules.stderr).toContain('error rule_schema_error');
+    const badFlag = await run(['evaluate', '--rulez', 'rules']);
+    expect(badFlag.code).toBe(2);
+  });
+});
+
+describe('discounts compile', () => {
+  it('prints the json-rules-engine rules and pricing actions', async () => {
+    const r = await run(['compile', '--rules', 'rules']);
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.version).toMatch(/^[0-9a-f]{16}$/);
+    const flower = out.discounts.find((d: any) => d.id === 'flower-20');
+    expect(flower.action).toEqual({ type: 'percentage', rateBps: 2000, maxDiscount: 2500 });
+    expect(flower.rule).toMatchObject({ name: 'flower-20', event: { type: 'eligible', params: { discountId: 'flower-20' } } });
+  });
+});
+
+describe('usage errors', () => {
+  it('unknown commands exit 2', async () => {
+    expect((await run(['frobnicate'])).code).toBe(2);
+    expect((await run([])).code).toBe(2);
+    expect((await run(['--help'])).code).toBe(0);
+  });
+});
+
+describe('bin/discounts.js', () => {
+  it('runs as a real process (built by npm run build)', () => {
+    const out = execFileSync(process.execPath, [join(repo, 'bin/discounts.js'), 'evaluate', '--rules', 'rules', 'rules/carts/demo.json'], { cwd: repo, encoding: 'utf8' });
+    expect(JSON.parse(out).total).toBe(7101);
+    const bad = spawnSync(process.execPath, [join(repo, 'bin/discounts.js'), 'evaluate', '--rules', 'rules', '-'], { cwd: repo, input: 'nope', encoding: 'utf8' });
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/not valid JSON/);
+  });
+});
