@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { compileCommand } from './compile.js';
 import { evaluateCommand } from './evaluate.js';
 import { fmtCommand } from './fmt.js';
+import { posSheetCommand } from './pos-sheet.js';
 import { EXIT, UsageError, type CliIO } from './io.js';
 import { testCommand } from './test.js';
 import { validateCommand } from './validate.js';
@@ -17,6 +18,8 @@ Commands:
   evaluate --rules DIR [--usage FILE] [CART.json | -]
                                             price a cart (JSON file or stdin) and print the response
   compile --rules DIR                       print the compiled ruleset (json-rules-engine rules + pricing actions)
+  pos-sheet [--rules DIR] [--format csv|json]
+                                            list the discounts to create or check in the store's POS
 
 Exit codes: 0 ok, 1 check failed, 2 bad input.
 `;
@@ -29,6 +32,7 @@ const COMMANDS: Record<string, { options: Options; run: (args: { values: Record<
   test: { options: {}, run: testCommand },
   evaluate: { options: { rules: { type: 'string' }, usage: { type: 'string' } }, run: evaluateCommand },
   compile: { options: { rules: { type: 'string' } }, run: compileCommand },
+  'pos-sheet': { options: { rules: { type: 'string' }, format: { type: 'string' } }, run: posSheetCommand },
 };
 
 export async function main(argv: string[], io: CliIO): Promise<number> {

@@ -31,6 +31,12 @@ export const DIAGNOSTIC_CODES = [
   'reserved_id',
   'store_policy_missing',
   'test_schema_error',
+  'pos_unknown_profile',
+  'pos_discount_id_required',
+  'pos_type_unsupported',
+  'pos_cart_level_unsupported',
+  'pos_discount_id_missing',
+  'pos_discount_id_not_used',
 ] as const;
 export type DiagnosticCode = (typeof DIAGNOSTIC_CODES)[number];
 

@@ -26,9 +26,12 @@ import type {
   PricingAction,
   RuleDocument,
   ScheduleInfo,
+  Severity,
   StorePolicy,
   StorePolicyDocument,
 } from '../domain/types.js';
+import { checkPos } from '../pos/check.js';
+import { findProfile, knownProfileIds, NO_POS } from '../pos/profiles.js';
 import { describe, schemaIssues, validators } from './schemas.js';
 import { parseSource, type SourceDocument } from './source.js';
 
@@ -70,7 +73,18 @@ export interface CompileResult {
 
 export const DEFAULT_POLICY: StorePolicyDocument = { store: 'default', timezone: 'UTC', currency: 'USD' };
 
-export function compileRuleset(input: { store: RuleSource | null; storePath?: string; rules: RuleSource[] }): CompileResult {
+export interface CompileOptions {
+  /**
+   * Check rules against the store's POS profile (default true). The POS sheet turns this off:
+   * it is the checklist for creating the discounts whose IDs are still missing.
+   */
+  posChecks?: boolean;
+}
+
+export function compileRuleset(
+  input: { store: RuleSource | null; storePath?: string; rules: RuleSource[] },
+  options: CompileOptions = {},
+): CompileResult {
   const diagnostics: Diagnostic[] = [];
   const policy = compileStore(input.store, input.storePath ?? 'store.yaml', diagnostics);
   const effectivePolicy = policy ?? compilePolicyValues(DEFAULT_POLICY);
@@ -89,7 +103,7 @@ export function compileRuleset(input: { store: RuleSource | null; storePath?: st
     // Meaning checks run even when the shape is wrong, on whatever parts are well-formed, so an
     // author sees every problem at once.
     const raw = (src.value ?? {}) as Record<string, unknown>;
-    meaningChecks(raw, src, effectivePolicy, diagnostics);
+    meaningChecks(raw, src, effectivePolicy, diagnostics, options.posChecks !== false);
     // Cross-file checks: the first file (by path) keeps the id/code; later ones are errors.
     if (typeof raw.id === 'string') {
       const first = byId.get(raw.id);
@@ -102,7 +116,7 @@ export function compileRuleset(input: { store: RuleSource | null; storePath?: st
       if (other) diagnostics.push(diag(src, ['code'], 'duplicate_code', `code '${raw.code}' is also used by ${other.path} (codes are case-insensitive)`));
       else byCode.set(norm, src);
     }
-    if (diagnostics.length === before) built.push(buildDiscount(raw as unknown as RuleDocument, src, effectivePolicy));
+    if (!diagnostics.slice(before).some((d) => d.severity === 'error')) built.push(buildDiscount(raw as unknown as RuleDocument, src, effectivePolicy));
   }
 
   sortDiagnostics(diagnostics);
@@ -138,6 +152,10 @@ function compileStore(source: RuleSource | null, storePath: string, diagnostics:
     diagnostics.push(diag(src, ['timezone'], 'rule_schema_error', `timezone: unknown IANA time zone '${doc.timezone}'`));
     ok = false;
   }
+  if (typeof doc.pos === 'string' && doc.pos !== NO_POS && !findProfile(doc.pos)) {
+    diagnostics.push(diag(src, ['pos'], 'pos_unknown_profile', `pos: unknown POS profile '${doc.pos}' (known: ${knownProfileIds().join(', ')})`));
+    ok = false;
+  }
   const digits = typeof doc.currency === 'string' ? currencyDigits(doc.currency) : null;
   if (typeof doc.currency === 'string' && /^[A-Z]{3}$/.test(doc.currency) && digits === null) {
     diagnostics.push(diag(src, ['currency'], 'rule_schema_error', `currency: unknown ISO 4217 currency '${doc.currency}'`));
@@ -170,7 +188,7 @@ function compilePolicyValues(doc: StorePolicyDocument): StorePolicy {
 type Report = (pointer: (string | number)[], code: DiagnosticCode, message: string) => void;
 
 /** Meaning checks on a (possibly malformed) rule document: each looks only at well-typed parts. */
-function meaningChecks(doc: Record<string, unknown>, src: SourceDocument, policy: StorePolicy, out: Diagnostic[]): void {
+function meaningChecks(doc: Record<string, unknown>, src: SourceDocument, policy: StorePolicy, out: Diagnostic[], posChecks: boolean): void {
   const error: Report = (pointer, code, message) => out.push(diag(src, pointer, code, message));
   const fileId = baseName(src.path);
   if (typeof doc.id === 'string') {
@@ -184,6 +202,8 @@ function meaningChecks(doc: Record<string, unknown>, src: SourceDocument, policy
       error([key], 'rule_schema_error', `${key}: ${v} has more decimals than ${policy.currency} allows (${policy.minorDigits})`);
   }
   if (isObject(doc.schedule)) checkSchedule(doc.schedule, policy, error);
+  const profile = posChecks ? findProfile(policy.pos) : null;
+  if (profile) checkPos(doc, profile, (pointer, code, message, severity) => out.push(diag(src, pointer, code, message, severity)));
   if (isObject(doc.conditions)) checkConditions(doc.conditions, ['conditions'], error);
 }
 
@@ -389,9 +409,9 @@ function baseName(path: string): string {
   return file.replace(/\.(ya?ml|json)$/i, '');
 }
 
-function diag(src: SourceDocument, pointer: readonly (string | number)[], code: DiagnosticCode, message: string): Diagnostic {
+function diag(src: SourceDocument, pointer: readonly (string | number)[], code: DiagnosticCode, message: string, severity: Severity = 'error'): Diagnostic {
   const { line, col } = src.locate(pointer);
-  return { path: src.path, line, col, severity: 'error', code, message };
+  return { path: src.path, line, col, severity, code, message };
 }
 
 const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);

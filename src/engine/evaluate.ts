@@ -100,7 +100,8 @@ export function evaluate(rs: PreparedRuleset, req: EvaluateRequest, opts: Evalua
   const winnerIds = winner ? winner.result.entries.filter((e) => e.amount > 0).map((e) => e.discount.id) : [];
   for (const p of priced) {
     for (const entry of p.result.entries) {
-      const d = rs.byId.get(entry.discount.id)!.discount;
+      const pd = rs.byId.get(entry.discount.id)!;
+      const d = pd.discount;
       if (p === winner && entry.amount > 0) {
         const allocations: AppliedDiscount['allocations'] = [];
         for (let k = 0; k < entry.lines.length; k++) {
@@ -108,7 +109,7 @@ export function evaluate(rs: PreparedRuleset, req: EvaluateRequest, opts: Evalua
           allocations.push({ lineId: cart.lineIds[entry.lines[k]], amount: entry.amounts[k] });
           lineDiscount[entry.lines[k]] += entry.amounts[k];
         }
-        applied.push({ discountId: d.id, name: d.name, type: d.type, code: d.displayCode, amount: entry.amount, allocations, pos: null });
+        applied.push({ discountId: d.id, name: d.name, type: d.type, code: d.displayCode, amount: entry.amount, allocations, pos: pd.pos && { ...pd.pos } });
       } else if (entry.amount > 0 && winner) {
         leftOut.set(d.id, {
           discountId: d.id,

@@ -4,7 +4,8 @@
 // categories and products they apply to, plus the short list that applies to every line).
 
 import type { CompiledRuleset } from '../dsl/compile.js';
-import type { CompiledDiscount, EligibilityReason, ItemSelector } from '../domain/types.js';
+import type { CompiledDiscount, EligibilityReason, ItemSelector, PosInstruction } from '../domain/types.js';
+import { findProfile, MODE_CAPABILITIES } from '../pos/profiles.js';
 import { compileCondition, type Predicate } from './conditions.js';
 
 export interface Selector {
@@ -22,6 +23,8 @@ export interface PreparedDiscount {
   appliesTo: Selector | null;
   /** Bogo only; null = every line */
   rewardAppliesTo: Selector | null;
+  /** What the store's POS must do when this discount applies; null under `pos: none`. */
+  pos: PosInstruction | null;
 }
 
 export interface RuleIndex {
@@ -44,12 +47,20 @@ export interface PreparedRuleset {
 }
 
 export function prepareRuleset(compiled: CompiledRuleset): PreparedRuleset {
+  const profile = findProfile(compiled.policy.pos);
+  const posFor = (d: CompiledDiscount): PosInstruction | null => {
+    if (!profile) return null;
+    const caps = MODE_CAPABILITIES[profile.mode];
+    const withId = caps.discountId !== 'unused' && d.posDiscountId !== null;
+    return Object.freeze({ system: profile.id, mode: profile.mode, ...(withId ? { discountId: d.posDiscountId! } : {}), action: caps.action });
+  };
   const discounts: PreparedDiscount[] = compiled.discounts.map((d, ordinal) => ({
     discount: d,
     ordinal,
     checks: d.rule.conditions.all.map((c) => ({ reason: c.name as EligibilityReason, test: compileCondition(c) })),
     appliesTo: toSelector(d.appliesTo),
     rewardAppliesTo: d.action.type === 'bogo' ? toSelector(d.action.rewardAppliesTo) : null,
+    pos: posFor(d),
   }));
   const byCode = new Map<string, PreparedDiscount>();
   const automatic: number[] = [];

@@ -1,0 +1,127 @@
+// The POS sheet: every discount a merchandiser must create or check in the store's POS, with the
+// terms to copy (type, value, caps, schedule, code) and its POS discount ID or "missing".
+// Pure: compiled ruleset in, rows out; CSV and JSON renderings for the CLI (and later the API).
+
+import type { CompiledRuleset } from '../dsl/compile.js';
+import { formatMoney } from '../domain/money.js';
+import type { CompiledDiscount } from '../domain/types.js';
+import { findProfile, MODE_CAPABILITIES } from './profiles.js';
+
+export interface PosSheetRow {
+  discountId: string;
+  name: string;
+  enabled: boolean;
+  type: string;
+  value: string;
+  appliesTo: string;
+  customer: string;
+  maxDiscount: string;
+  minPurchase: string;
+  schedule: string;
+  code: string;
+  usageLimit: string;
+  perCustomerLimit: string;
+  /** The POS discount ID, "missing" where the POS needs one, or "not needed". */
+  posDiscountId: string;
+  /** What to do in the POS. */
+  posAction: string;
+}
+
+export interface PosSheet {
+  store: string;
+  pos: { system: string; name: string; mode: string | null };
+  rulesetVersion: string;
+  discounts: PosSheetRow[];
+}
+
+export const POS_SHEET_COLUMNS: (keyof PosSheetRow)[] = [
+  'discountId',
+  'name',
+  'enabled',
+  'type',
+  'value',
+  'appliesTo',
+  'customer',
+  'maxDiscount',
+  'minPurchase',
+  'schedule',
+  'code',
+  'usageLimit',
+  'perCustomerLimit',
+  'posDiscountId',
+  'posAction',
+];
+
+export function posSheet(ruleset: CompiledRuleset): PosSheet {
+  const policy = ruleset.policy;
+  const profile = findProfile(policy.pos);
+  const caps = profile ? MODE_CAPABILITIES[profile.mode] : null;
+  const money = (m: number | null) => (m === null ? '' : formatMoney(m, policy.currency, policy.minorDigits));
+  const rows = ruleset.discounts.map((d): PosSheetRow => {
+    const needsId = caps !== null && caps.discountId !== 'unused';
+    return {
+      discountId: d.id,
+      name: d.name,
+      enabled: d.enabled,
+      type: d.type,
+      value: describeValue(d, money),
+      appliesTo: d.appliesTo
+        ? [d.appliesTo.categories && `categories: ${d.appliesTo.categories.join(' ')}`, d.appliesTo.products && `products: ${d.appliesTo.products.join(' ')}`]
+            .filter(Boolean)
+            .join('; ')
+        : 'all items',
+      customer: d.tiers ? `tiers: ${d.tiers.join(' ')}` : d.customerRequired ? 'identified customer' : 'anyone',
+      maxDiscount: money(d.action.maxDiscount),
+      minPurchase: money(d.minPurchase),
+      schedule: describeSchedule(d),
+      code: d.displayCode ?? '',
+      usageLimit: d.usageLimit === null ? '' : String(d.usageLimit),
+      perCustomerLimit: d.perCustomerLimit === null ? '' : String(d.perCustomerLimit),
+      posDiscountId: needsId ? (d.posDiscountId ?? 'missing') : 'not needed',
+      posAction: !caps
+        ? 'none (no POS integration)'
+        : caps.action === 'apply-pos-discount'
+          ? 'create in the POS and link by ID'
+          : caps.action === 'trigger-reward'
+            ? 'create in the POS as a reward; the engine triggers it'
+            : caps.action === 'record-only'
+              ? 'create in the POS for reference; redeemed by the engine'
+              : 'nothing to create; the engine sends the amount',
+    };
+  });
+  return {
+    store: policy.store,
+    pos: { system: profile?.id ?? 'none', name: profile?.name ?? 'No POS integration', mode: profile?.mode ?? null },
+    rulesetVersion: ruleset.version,
+    discounts: rows,
+  };
+}
+
+function describeValue(d: CompiledDiscount, money: (m: number | null) => string): string {
+  const a = d.action;
+  const pct = (bps: number) => `${(bps / 100).toString()}%`;
+  if (a.type === 'percentage') return `${pct(a.rateBps)} off`;
+  if (a.type === 'fixed') return `${money(a.amount)} off`;
+  const reward = a.percentOffBps === 10000 ? 'free' : `${pct(a.percentOffBps)} off`;
+  return `buy ${a.buy} get ${a.get} ${reward}${a.maxApplications !== null ? ` (max ${a.maxApplications}x)` : ''}`;
+}
+
+function describeSchedule(d: CompiledDiscount): string {
+  const s = d.schedule;
+  if (!s) return 'always';
+  const parts: string[] = [];
+  if (s.start || s.end) parts.push(`${s.start ?? '...'} to ${s.end ?? '...'}`);
+  if (s.days) parts.push(s.days.join(' '));
+  if (s.hours) parts.push(`${s.hours.from}-${s.hours.to}`);
+  return parts.join('; ');
+}
+
+export function posSheetCsv(sheet: PosSheet): string {
+  const cell = (v: unknown) => {
+    const s = String(v);
+    return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+  };
+  const lines = [POS_SHEET_COLUMNS.join(',')];
+  for (const row of sheet.discounts) lines.push(POS_SHEET_COLUMNS.map((c) => cell(row[c])).join(','));
+  return lines.join('\r\n') + '\r\n';
+}
