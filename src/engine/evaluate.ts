@@ -208,6 +208,15 @@ function cartView(req: EvaluateRequest): CartView {
   return { unitPrice, quantity, cannabis, lineSubtotal, subtotal, lineIds, byCategory, byProduct, allLines };
 }
 
+/**
+ * The facts one evaluation decides eligibility on, as json-rules-engine facts: user facts cart,
+ * customer, time; internal facts clock, session, usage(params) and bogo(params). Exported for the
+ * json-rules-engine reference path (tests, benchmark baseline).
+ */
+export function evaluationFacts(rs: PreparedRuleset, req: EvaluateRequest, opts: EvaluateOptions): Facts {
+  return buildFacts(rs, req, cartView(req), opts);
+}
+
 function buildFacts(rs: PreparedRuleset, req: EvaluateRequest, cart: CartView, opts: EvaluateOptions): Facts {
   const tz = rs.compiled.policy.timezone;
   const epochMs = req.at !== undefined ? toEpoch(parseDateTime(req.at)!, tz) : opts.now;

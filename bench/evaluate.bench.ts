@@ -1,0 +1,138 @@
+// `npm run bench:evaluate`: evaluations per second, heap and compile time for
+//   (a) the demo rules with a 5-line cart,
+//   (b) 1,000 generated rules with a 20-line cart,
+//   (c) 10,000 generated rules with a 200-line cart,
+// against a baseline measured in the same run: the same compiled json-rules-engine rules run by
+// one plain json-rules-engine Engine (eligibility only, no pricing). Figures are medians over
+// BENCH_RUNS runs (default 5). Prints a table and one JSON line per scenario.
+
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Engine } from 'json-rules-engine';
+import { compileRuleset, type RuleSource } from '../src/dsl/compile.js';
+import { evaluate, evaluationFacts } from '../src/engine/evaluate.js';
+import { prepareRuleset, type PreparedRuleset } from '../src/engine/prepare.js';
+import type { EvaluateRequest } from '../src/domain/types.js';
+import { readRulesDir } from '../src/ruleset/load.js';
+import { generateCarts, generateRules, rng } from './generate.js';
+
+const RUNS = Math.max(5, Number(process.env.BENCH_RUNS ?? 5));
+const MB = 1024 * 1024;
+const gc = (globalThis as { gc?: () => void }).gc;
+if (!gc) throw new Error('run with node --expose-gc');
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+
+/** Runs `fn` over the carts for at least `minMs` (and at least `minCount` calls); returns calls per second. */
+async function rate(carts: EvaluateRequest[], fn: (c: EvaluateRequest) => unknown, minMs: number, minCount: number): Promise<number> {
+  let n = 0;
+  const t0 = performance.now();
+  let elapsed = 0;
+  while (elapsed < minMs || n < minCount) {
+    const r = fn(carts[n % carts.length]);
+    if (r instanceof Promise) await r;
+    n++;
+    elapsed = performance.now() - t0;
+  }
+  return (n * 1000) / elapsed;
+}
+
+interface Scenario {
+  name: 'a' | 'b' | 'c';
+  describe: string;
+  sources: { store: RuleSource | null; rules: RuleSource[] };
+  carts: EvaluateRequest[];
+}
+
+async function scenarios(): Promise<Scenario[]> {
+  const demo = await readRulesDir(join(process.cwd(), 'rules'));
+  const demoCart = JSON.parse(readFileSync(join(process.cwd(), 'rules/carts/demo.json'), 'utf8')) as EvaluateRequest;
+  const r = rng(7);
+  const demoCarts = Array.from({ length: 100 }, () => ({
+    ...demoCart,
+    lines: demoCart.lines.map((l) => ({ ...l, quantity: 1 + Math.floor(r() * 3) })),
+  }));
+  const b = generateRules(1000, 200, 11);
+  const c = generateRules(10000, 200, 13);
+  return [
+    { name: 'a', describe: 'demo rules, 5-line cart', sources: demo, carts: demoCarts },
+    { name: 'b', describe: '1,000 rules, 20-line cart', sources: b, carts: generateCarts(200, 20, 200, b.codes, 12) },
+    { name: 'c', describe: '10,000 rules, 200-line cart', sources: c, carts: generateCarts(50, 200, 200, c.codes, 14) },
+  ];
+}
+
+function compileOnce(sources: Scenario['sources']): PreparedRuleset {
+  const { ruleset, diagnostics } = compileRuleset(sources);
+  if (!ruleset) throw new Error(diagnostics.map((d) => d.message).join('\n'));
+  return prepareRuleset(ruleset);
+}
+
+async function main() {
+  const rows: Record<string, unknown>[] = [];
+  for (const s of await scenarios()) {
+    // Compile time (texts -> prepared ruleset) and the heap the prepared ruleset retains.
+    const compileTimes: number[] = [];
+    let rs!: PreparedRuleset;
+    for (let i = 0; i < RUNS; i++) {
+      const t0 = performance.now();
+      rs = compileOnce(s.sources);
+      compileTimes.push(performance.now() - t0);
+    }
+    rs = undefined as unknown as PreparedRuleset;
+    gc!();
+    gc!();
+    const before = process.memoryUsage().heapUsed;
+    rs = compileOnce(s.sources);
+    gc!();
+    gc!();
+    const heapMB = (process.memoryUsage().heapUsed - before) / MB;
+
+    const opts = { now: Date.parse('2026-11-21T00:30:00Z') };
+    for (let i = 0; i < 200; i++) evaluate(rs, s.carts[i % s.carts.length], opts); // warm up
+
+    const ours: number[] = [];
+    for (let i = 0; i < RUNS; i++) ours.push(await rate(s.carts, (c) => evaluate(rs, c, opts), 1000, 50));
+
+    // Baseline: one json-rules-engine Engine with every compiled rule, run sequentially.
+    const engine = new Engine([], { allowUndefinedFacts: false });
+    for (const d of rs.compiled.discounts) engine.addRule(structuredClone(d.rule) as never);
+    const baselineRun = async (c: EvaluateRequest) => {
+      const facts = evaluationFacts(rs, c, opts);
+      const almanacFacts: Record<string, unknown> = {};
+      for (const [k, v] of Object.entries(facts)) if (typeof v !== 'function') almanacFacts[k] = v;
+      engine.removeFact('usage');
+      engine.removeFact('bogo');
+      engine.addFact('usage', (p: unknown) => (facts.usage as (p: unknown) => unknown)(p));
+      engine.addFact('bogo', (p: unknown) => (facts.bogo as (p: unknown) => unknown)(p));
+      return engine.run(almanacFacts);
+    };
+    await rate(s.carts, baselineRun, 200, 3); // warm up
+    const base: number[] = [];
+    for (let i = 0; i < RUNS; i++) base.push(await rate(s.carts, baselineRun, s.name === 'c' ? 2000 : 1000, 3));
+
+    const row = {
+      bench: 'evaluate',
+      scenario: s.name,
+      rules: rs.discounts.length,
+      lines: s.carts[0].lines.length,
+      evalsPerSec: Math.round(median(ours)),
+      baselineEvalsPerSec: Math.round(median(base) * 10) / 10,
+      heapMB: Math.round(heapMB * 10) / 10,
+      rssMB: Math.round((process.memoryUsage().rss / MB) * 10) / 10,
+      compileMs: Math.round(median(compileTimes)),
+    };
+    rows.push({ ...row, describe: s.describe, ratio: Math.round(median(ours) / median(base)) });
+    console.log(JSON.stringify(row));
+  }
+  console.log('');
+  console.log(`| scenario | rules | lines | evals/s (median of ${RUNS}) | json-rules-engine evals/s | ratio | heap MB (ruleset) | rss MB | compile ms |`);
+  console.log('|---|---|---|---|---|---|---|---|---|');
+  for (const r of rows)
+    console.log(`| ${r.scenario}: ${r.describe} | ${r.rules} | ${r.lines} | ${r.evalsPerSec} | ${r.baselineEvalsPerSec} | ${r.ratio}x | ${r.heapMB} | ${r.rssMB} | ${r.compileMs} |`);
+}
+
+await main();

@@ -1,0 +1,80 @@
+// Seeded generators for benchmark rulesets and carts (never committed as files).
+//
+// Rules: 80% automatic "v% off category cat-k" (v from 5 to 30, stackable), 20% code rules
+// (CODE-<i>, alternating $ off and % off, half of them stackable). Carts: L lines over random
+// categories, 0-2 codes entered.
+
+import type { RuleSource } from '../src/dsl/compile.js';
+import type { EvaluateRequest } from '../src/domain/types.js';
+
+/** mulberry32: small, fast, good enough for test data; same seed -> same sequence. */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export const BENCH_STORE: RuleSource = {
+  path: 'bench/store.yaml',
+  text: 'store: bench\ntimezone: America/Los_Angeles\ncurrency: USD\nminimumUnitPrice: 0.01\nmaxDiscountPercent: 60\n',
+};
+
+export interface GeneratedRules {
+  store: RuleSource;
+  rules: RuleSource[];
+  codes: string[];
+}
+
+export function generateRules(count: number, categories: number, seed = 1): GeneratedRules {
+  const r = rng(seed);
+  const int = (lo: number, hi: number) => lo + Math.floor(r() * (hi - lo + 1));
+  const rules: RuleSource[] = [];
+  const codes: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const id = `rule-${String(i).padStart(5, '0')}`;
+    let text: string;
+    if (i % 5 !== 4) {
+      const k = int(0, categories - 1);
+      text = `id: ${id}\nname: ${int(5, 30)}% off cat-${k}\ntype: percentage\nvalue: ${int(5, 30)}\nappliesTo:\n  categories: [cat-${k}]\nstackable: true\n`;
+    } else {
+      const code = `CODE-${i}`;
+      codes.push(code);
+      const fixed = i % 2 === 0;
+      text =
+        `id: ${id}\nname: Code ${code}\ntype: ${fixed ? 'fixed' : 'percentage'}\nvalue: ${fixed ? int(1, 20) : int(5, 25)}\n` +
+        `code: ${code}\nminPurchase: ${int(0, 50)}\nstackable: ${i % 10 === 4}\n`;
+    }
+    rules.push({ path: `bench/${id}.yaml`, text });
+  }
+  return { store: BENCH_STORE, rules, codes };
+}
+
+export function generateCarts(n: number, lines: number, categories: number, codes: string[], seed = 2): EvaluateRequest[] {
+  const r = rng(seed);
+  const int = (lo: number, hi: number) => lo + Math.floor(r() * (hi - lo + 1));
+  const carts: EvaluateRequest[] = [];
+  for (let c = 0; c < n; c++) {
+    const entered: string[] = [];
+    const k = codes.length ? int(0, 2) : 0;
+    for (let j = 0; j < k; j++) entered.push(codes[int(0, codes.length - 1)].toLowerCase());
+    carts.push({
+      at: '2026-11-20T16:30:00',
+      customer: { id: `cust-${int(1, 1000)}`, tier: 'silver' },
+      codes: entered,
+      lines: Array.from({ length: lines }, (_, i) => ({
+        id: `l${i}`,
+        productId: `sku-${int(1, 5000)}`,
+        category: `cat-${int(0, categories - 1)}`,
+        unitPrice: int(100, 10000),
+        quantity: int(1, 3),
+        cannabis: r() < 0.9,
+      })),
+    });
+  }
+  return carts;
+}
