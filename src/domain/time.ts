@@ -86,8 +86,8 @@ export function isValidTimeZone(timeZone: string): boolean {
   }
 }
 
-/** Wall-clock fields of an instant in a zone. */
-export function wallTimeAt(epochMs: number, timeZone: string): WallTime {
+/** Wall-clock fields of an instant in a zone, read from Intl (slow: a few microseconds). */
+function intlWallTime(epochMs: number, timeZone: string): WallTime {
   const parts = zoneFormatter(timeZone).formatToParts(new Date(epochMs));
   const get = (type: string) => Number(parts.find((p) => p.type === type)!.value);
   const ms = ((epochMs % 1000) + 1000) % 1000;
@@ -106,10 +106,44 @@ function wallAsUtc(w: WallTime): number {
   return Date.UTC(w.year, w.month - 1, w.day, w.hour, w.minute, w.second, w.millisecond);
 }
 
+// Offsets are memoised per zone and 15-minute bucket, and only for buckets whose offset is the
+// same at both ends (a bucket holding a transition is always computed exactly). This keeps Intl
+// off the evaluation hot path without changing any result.
+const BUCKET_MS = 15 * 60_000;
+const MAX_CACHED = 100_000;
+const offsetCache = new Map<string, Map<number, number>>();
+
+function exactOffset(epochMs: number, timeZone: string): number {
+  return wallAsUtc(intlWallTime(epochMs, timeZone)) - epochMs;
+}
+
 /** Offset of the zone from UTC at an instant, in milliseconds. */
 function offsetAt(epochMs: number, timeZone: string): number {
-  const w = wallTimeAt(epochMs, timeZone);
-  return wallAsUtc(w) - epochMs;
+  const bucket = Math.floor(epochMs / BUCKET_MS);
+  let cache = offsetCache.get(timeZone);
+  if (!cache) offsetCache.set(timeZone, (cache = new Map()));
+  const hit = cache.get(bucket);
+  if (hit !== undefined) return hit;
+  const start = bucket * BUCKET_MS;
+  const first = exactOffset(start, timeZone);
+  if (first !== exactOffset(start + BUCKET_MS - 1000, timeZone)) return exactOffset(epochMs, timeZone);
+  if (cache.size >= MAX_CACHED) cache.clear();
+  cache.set(bucket, first);
+  return first;
+}
+
+/** Wall-clock fields of an instant in a zone. */
+export function wallTimeAt(epochMs: number, timeZone: string): WallTime {
+  const d = new Date(epochMs + offsetAt(epochMs, timeZone));
+  return {
+    year: d.getUTCFullYear(),
+    month: d.getUTCMonth() + 1,
+    day: d.getUTCDate(),
+    hour: d.getUTCHours(),
+    minute: d.getUTCMinutes(),
+    second: d.getUTCSeconds(),
+    millisecond: d.getUTCMilliseconds(),
+  };
 }
 
 /**

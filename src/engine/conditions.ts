@@ -15,14 +15,26 @@ type OperatorFn = (factValue: any, jsonValue: any) => boolean;
 
 const numberValidator = (factValue: unknown): boolean => Number.parseFloat(factValue as string).toString() !== 'NaN';
 
+// Membership in a long fact array (cart.categories of a big cart, asked by thousands of rules) is
+// answered from a Set built once per array. Same answers as indexOf (===) for everything a fact
+// can hold (JSON has no NaN, the one value where === and a Set disagree).
+const LONG_ARRAY = 16;
+const arraySets = new WeakMap<readonly unknown[], Set<unknown>>();
+function arrayHas(a: readonly unknown[], b: unknown): boolean {
+  if (a.length < LONG_ARRAY || (typeof b === 'number' && Number.isNaN(b))) return a.indexOf(b) > -1;
+  let set = arraySets.get(a);
+  if (!set) arraySets.set(a, (set = new Set(a)));
+  return set.has(b);
+}
+
 /** The default operators of json-rules-engine 7 (callback guarded by its fact validator). */
 export const OPERATOR_IMPLS: Record<string, OperatorFn> = {
   equal: (a, b) => a === b,
   notEqual: (a, b) => a !== b,
   in: (a, b) => b.indexOf(a) > -1,
   notIn: (a, b) => b.indexOf(a) === -1,
-  contains: (a, b) => Array.isArray(a) && a.indexOf(b) > -1,
-  doesNotContain: (a, b) => Array.isArray(a) && a.indexOf(b) === -1,
+  contains: (a, b) => Array.isArray(a) && arrayHas(a, b),
+  doesNotContain: (a, b) => Array.isArray(a) && !arrayHas(a, b),
   lessThan: (a, b) => numberValidator(a) && a < b,
   lessThanInclusive: (a, b) => numberValidator(a) && a <= b,
   greaterThan: (a, b) => numberValidator(a) && a > b,
@@ -46,10 +58,11 @@ export function parsePath(path: string): (string | number)[] {
 function resolvePath(value: unknown, segs: readonly (string | number)[]): unknown {
   // json-rules-engine applies a path only to non-null objects; anything else is returned as is.
   if (value === null || typeof value !== 'object') return value;
+  // Below the top, JSONPath (jsonpath-plus) follows own properties of any truthy value, strings
+  // included: $.tier.length and $.tier[0] read into a string.
   let v: any = value;
   for (const s of segs) {
-    if (v === null || typeof v !== 'object') return undefined;
-    if (!Object.prototype.hasOwnProperty.call(v, s)) return undefined;
+    if (!v || !Object.prototype.hasOwnProperty.call(v, s)) return undefined;
     v = v[s];
   }
   return v;

@@ -15,7 +15,7 @@ import type {
   Usage,
 } from '../domain/types.js';
 import { normalizeCode } from '../dsl/compile.js';
-import { applicationOrder, bogoApplies, lineFloors, pricePlan, type PlanDiscount, type PlanResult, type PricingCart } from '../pricing/plan.js';
+import { bogoApplies, lineFloors, pricePlan, type PlanDiscount, type PlanResult, type PricingCart } from '../pricing/plan.js';
 import type { Facts } from './conditions.js';
 import type { PreparedDiscount, PreparedRuleset, Selector } from './prepare.js';
 
@@ -61,19 +61,21 @@ export function evaluate(rs: PreparedRuleset, req: EvaluateRequest, opts: Evalua
     if (!outcomes.has(pd.ordinal)) outcomes.set(pd.ordinal, eligibility(pd, cart, facts));
   };
   for (const e of codeEntries) if (e.pd && !e.duplicate) decide(e.pd);
-  const automatic = req.explain || opts.useIndex === false ? rs.automatic : indexedCandidates(rs, cart);
-  for (const ordinal of automatic) decide(rs.discounts[ordinal]);
+  // Outcomes do not depend on the order discounts are decided in: plans are sorted by application
+  // rank and rejections by id below.
+  if (req.explain || opts.useIndex === false) for (const ordinal of rs.automatic) decide(rs.discounts[ordinal]);
+  else forEachIndexedCandidate(rs, cart, decide);
 
   // Plans: the eligible stackable discounts together; each non-stackable one alone.
   const stackable: PlanDiscount[] = [];
   const plans: { discounts: PlanDiscount[]; stackable: boolean; priority: number; id: string }[] = [];
-  for (const [ordinal, o] of [...outcomes].sort((a, b) => a[0] - b[0])) {
+  for (const [ordinal, o] of outcomes) {
     if (o.kind !== 'eligible') continue;
     const d = rs.discounts[ordinal].discount;
     if (d.stackable) stackable.push(o.plan);
     else plans.push({ discounts: [o.plan], stackable: false, priority: d.priority, id: d.id });
   }
-  if (stackable.length) plans.unshift({ discounts: stackable.sort(applicationOrder), stackable: true, priority: 0, id: '' });
+  if (stackable.length) plans.unshift({ discounts: stackable.sort((a, b) => a.rank! - b.rank!), stackable: true, priority: 0, id: '' });
   const pricingPolicy = { minimumUnitPrice: policy.minimumUnitPrice, maxDiscountBps: policy.maxDiscountBps };
   const floors = lineFloors(cart, pricingPolicy);
   const priced = plans.map((p) => ({ ...p, result: pricePlan(cart, p.discounts, pricingPolicy, floors) }));
@@ -96,11 +98,12 @@ export function evaluate(rs: PreparedRuleset, req: EvaluateRequest, opts: Evalua
   // What each eligible discount came to.
   const applied: AppliedDiscount[] = [];
   const lineDiscount = new Array<number>(req.lines.length).fill(0);
-  const leftOut = new Map<string, Rejection>();
+  const leftOut = new Map<number, Rejection>(); // by ordinal
   const winnerIds = winner ? winner.result.entries.filter((e) => e.amount > 0).map((e) => e.discount.id) : [];
+  const notCombinable = `cannot be combined with ${winnerIds.join(', ')}, which ${storeFirst ? 'the store policy prefers' : 'saves the customer more'}`;
   for (const p of priced) {
     for (const entry of p.result.entries) {
-      const pd = rs.byId.get(entry.discount.id)!;
+      const pd = rs.discounts[entry.discount.key];
       const d = pd.discount;
       if (p === winner && entry.amount > 0) {
         const allocations: AppliedDiscount['allocations'] = [];
@@ -111,15 +114,15 @@ export function evaluate(rs: PreparedRuleset, req: EvaluateRequest, opts: Evalua
         }
         applied.push({ discountId: d.id, name: d.name, type: d.type, code: d.displayCode, amount: entry.amount, allocations, pos: pd.pos && { ...pd.pos } });
       } else if (entry.amount > 0 && winner) {
-        leftOut.set(d.id, {
+        leftOut.set(pd.ordinal, {
           discountId: d.id,
           code: null,
           reason: 'NOT_COMBINABLE',
-          message: `${d.name} cannot be combined with ${winnerIds.join(', ')}, which ${storeFirst ? 'the store policy prefers' : 'saves the customer more'}`,
+          message: `${d.name} ${notCombinable}`,
           winner: winnerIds,
         });
       } else {
-        leftOut.set(d.id, { discountId: d.id, code: null, reason: 'NO_REMAINING_VALUE', message: `${d.name} has no value left on this cart` });
+        leftOut.set(pd.ordinal, { discountId: d.id, code: null, reason: 'NO_REMAINING_VALUE', message: `${d.name} has no value left on this cart` });
       }
     }
   }
@@ -138,16 +141,14 @@ export function evaluate(rs: PreparedRuleset, req: EvaluateRequest, opts: Evalua
     const r = rejectionFor(e.pd, outcomes.get(e.pd.ordinal)!, leftOut, facts, policy);
     if (r) rejected.push({ ...r, code: e.raw });
   }
-  const automaticRejections: Rejection[] = [];
+  // Automatic discounts by id (= ordinal order).
+  const automaticOrdinals: number[] = [];
   for (const [ordinal, o] of outcomes) {
-    const pd = rs.discounts[ordinal];
-    if (pd.discount.code !== null) continue;
-    if (o.kind === 'ineligible' && !req.explain) continue;
-    const r = rejectionFor(pd, o, leftOut, facts, policy);
-    if (r) automaticRejections.push(r);
+    if (rs.discounts[ordinal].discount.code !== null) continue;
+    if (o.kind === 'ineligible' ? req.explain : leftOut.has(ordinal)) automaticOrdinals.push(ordinal);
   }
-  automaticRejections.sort((a, b) => (a.discountId! < b.discountId! ? -1 : a.discountId! > b.discountId! ? 1 : 0));
-  rejected.push(...automaticRejections);
+  automaticOrdinals.sort((a, b) => a - b);
+  for (const ordinal of automaticOrdinals) rejected.push(rejectionFor(rs.discounts[ordinal], outcomes.get(ordinal)!, leftOut, facts, policy)!);
 
   let discountTotal = 0;
   const lines = req.lines.map((l, i) => {
@@ -255,42 +256,47 @@ function buildFacts(rs: PreparedRuleset, req: EvaluateRequest, cart: CartView, o
   };
 }
 
-/** Ordinals of automatic discounts that could match the cart, ascending. */
-function indexedCandidates(rs: PreparedRuleset, cart: CartView): number[] {
+/** Visits the automatic discounts that could match the cart (through the rule index), each once or more. */
+function forEachIndexedCandidate(rs: PreparedRuleset, cart: CartView, visit: (pd: PreparedDiscount) => void): void {
   const { byCategory, byProduct, general } = rs.index;
-  const out: number[] = general.slice();
+  for (const o of general) visit(rs.discounts[o]);
   for (const c of cart.byCategory.keys()) {
     const list = byCategory.get(c);
-    if (list) for (const o of list) out.push(o);
+    if (list) for (const o of list) visit(rs.discounts[o]);
   }
   for (const p of cart.byProduct.keys()) {
     const list = byProduct.get(p);
-    if (list) for (const o of list) out.push(o);
+    if (list) for (const o of list) visit(rs.discounts[o]);
   }
-  out.sort((a, b) => a - b);
-  let w = 0;
-  for (let r = 0; r < out.length; r++) if (r === 0 || out[r] !== out[r - 1]) out[w++] = out[r];
-  out.length = w;
-  return out;
 }
 
 /** Ascending indices of the lines a selector matches (category OR product listed). */
 function linesFor(sel: Selector | null, cart: CartView): number[] {
   if (!sel) return cart.allLines;
-  const out: number[] = [];
+  let first: number[] | null = null;
+  let merged: number[] | null = null;
   const add = (selected: ReadonlySet<string>, byKey: Map<string, number[]>) => {
     if (selected.size === 0) return;
+    const take = (l: number[]) => {
+      if (first === null) first = l;
+      else {
+        merged ??= first.slice();
+        for (const i of l) merged.push(i);
+      }
+    };
     if (selected.size <= byKey.size) {
       for (const k of selected) {
         const l = byKey.get(k);
-        if (l) for (const i of l) out.push(i);
+        if (l) take(l);
       }
     } else {
-      for (const [k, l] of byKey) if (selected.has(k)) for (const i of l) out.push(i);
+      for (const [k, l] of byKey) if (selected.has(k)) take(l);
     }
   };
   add(sel.categories, cart.byCategory);
   add(sel.products, cart.byProduct);
+  if (merged === null) return first ?? []; // one cart list: already ascending and unique
+  const out = merged as number[];
   out.sort((a, b) => a - b);
   let w = 0;
   for (let r = 0; r < out.length; r++) if (r === 0 || out[r] !== out[r - 1]) out[w++] = out[r];
@@ -303,7 +309,7 @@ function eligibility(pd: PreparedDiscount, cart: CartView, facts: Facts): Outcom
   if (!d.enabled) return { kind: 'ineligible', reason: 'INACTIVE' };
   for (const check of pd.checks) if (!check.test(facts)) return { kind: 'ineligible', reason: check.reason };
   const eligible = linesFor(pd.appliesTo, cart);
-  const plan: PlanDiscount = { id: d.id, type: d.type, priority: d.priority, sortValue: d.sortValue, action: d.action, eligible };
+  const plan: PlanDiscount = { id: d.id, key: pd.ordinal, rank: pd.applicationRank, type: d.type, priority: d.priority, sortValue: d.sortValue, action: d.action, eligible };
   if (d.action.type === 'bogo') plan.reward = linesFor(pd.rewardAppliesTo, cart);
   return { kind: 'eligible', plan };
 }
@@ -314,12 +320,12 @@ function eligibility(pd: PreparedDiscount, cart: CartView, facts: Facts): Outcom
 function rejectionFor(
   pd: PreparedDiscount,
   o: Outcome,
-  leftOut: Map<string, Rejection>,
+  leftOut: Map<number, Rejection>,
   facts: Facts,
   policy: PreparedRuleset['compiled']['policy'],
 ): Rejection | null {
   const d = pd.discount;
-  if (o.kind === 'eligible') return leftOut.get(d.id) ?? null;
+  if (o.kind === 'eligible') return leftOut.get(pd.ordinal) ?? null;
   const base = { discountId: d.id, code: null, reason: o.reason };
   const money = (m: number) => formatMoney(m, policy.currency, policy.minorDigits);
   switch (o.reason) {

@@ -6,6 +6,7 @@
 import type { CompiledRuleset } from '../dsl/compile.js';
 import type { CompiledDiscount, EligibilityReason, ItemSelector, PosInstruction } from '../domain/types.js';
 import { findProfile, MODE_CAPABILITIES } from '../pos/profiles.js';
+import { applicationOrder } from '../pricing/plan.js';
 import { compileCondition, type Predicate } from './conditions.js';
 
 export interface Selector {
@@ -17,6 +18,8 @@ export interface PreparedDiscount {
   discount: CompiledDiscount;
   /** Position in the ruleset's id order (a total order for candidates). */
   ordinal: number;
+  /** Position in plan application order (bogo, percentage, fixed; priority; value; id). */
+  applicationRank: number;
   /** Named top-level checks of the engine rule, in reason order. */
   checks: { reason: EligibilityReason; test: Predicate }[];
   /** null = every line */
@@ -61,7 +64,12 @@ export function prepareRuleset(compiled: CompiledRuleset): PreparedRuleset {
     appliesTo: toSelector(d.appliesTo),
     rewardAppliesTo: d.action.type === 'bogo' ? toSelector(d.action.rewardAppliesTo) : null,
     pos: posFor(d),
+    applicationRank: 0,
   }));
+  const inApplicationOrder = discounts
+    .map((p) => ({ p, key: { id: p.discount.id, key: p.ordinal, type: p.discount.type, priority: p.discount.priority, sortValue: p.discount.sortValue, action: p.discount.action, eligible: [] } }))
+    .sort((a, b) => applicationOrder(a.key, b.key));
+  inApplicationOrder.forEach(({ p }, rank) => (p.applicationRank = rank));
   const byCode = new Map<string, PreparedDiscount>();
   const automatic: number[] = [];
   const byCategory = new Map<string, number[]>();

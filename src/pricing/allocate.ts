@@ -89,11 +89,11 @@ function productGreater(a: number, b: number, c: number, d: number): boolean {
 export interface Allocation {
   /** Integer amount per line; sums to the amount allocated. */
   amounts: number[];
-  /**
-   * The exact (unrounded) shares as integers over a common denominator, for spreading a smaller
-   * capped amount "in proportion to the uncapped allocation".
-   */
-  exactShares: bigint[];
+  /** Lines fixed at their cap by the water-filling. */
+  capped: boolean[];
+  /** What the uncapped lines shared, and their total weight. */
+  left: number;
+  activeWeight: number;
 }
 
 /**
@@ -104,12 +104,12 @@ export interface Allocation {
  */
 export function allocateWithCaps(amount: number, weights: readonly number[], caps: readonly number[]): Allocation {
   const n = weights.length;
-  const capped = new Array<boolean>(n).fill(false);
+  const capped = new Array<boolean>(n);
   let left = amount;
   let activeWeight = 0;
   for (let i = 0; i < n; i++) {
-    if (weights[i] > 0) activeWeight += weights[i];
-    else capped[i] = true; // a line with no remaining amount takes nothing
+    capped[i] = !(weights[i] > 0); // a line with no remaining amount takes nothing
+    if (!capped[i]) activeWeight += weights[i];
   }
   // Water-filling: cap every line whose share left*w/W exceeds its cap, until none does.
   let changed = true;
@@ -125,26 +125,34 @@ export function allocateWithCaps(amount: number, weights: readonly number[], cap
       }
     }
   }
-  const amounts = new Array<number>(n).fill(0);
-  const activeIdx: number[] = [];
-  const activeW: number[] = [];
+  const amounts = new Array<number>(n);
+  let active = 0;
   for (let i = 0; i < n; i++) {
-    if (capped[i]) amounts[i] = weights[i] > 0 ? caps[i] : 0;
-    else {
+    amounts[i] = capped[i] ? (weights[i] > 0 ? caps[i] : 0) : 0;
+    if (!capped[i]) active++;
+  }
+  if (left > 0 && active > 0) {
+    if (active === n) return { amounts: allocateByWeights(left, weights), capped, left, activeWeight };
+    const activeIdx: number[] = [];
+    const activeW: number[] = [];
+    for (let i = 0; i < n; i++) {
+      if (capped[i]) continue;
       activeIdx.push(i);
       activeW.push(weights[i]);
     }
-  }
-  if (left > 0 && activeIdx.length > 0) {
     const split = allocateByWeights(left, activeW);
     for (let k = 0; k < activeIdx.length; k++) amounts[activeIdx[k]] = split[k];
   }
-  // Exact shares over the denominator activeWeight: capped lines cap*W, active lines left*w.
-  const W = BigInt(activeWeight > 0 ? activeWeight : 1);
-  const L = BigInt(left);
-  const exactShares = new Array<bigint>(n);
-  for (let i = 0; i < n; i++) {
-    exactShares[i] = capped[i] ? BigInt(amounts[i]) * W : L * BigInt(weights[i]);
-  }
-  return { amounts, exactShares };
+  return { amounts, capped, left, activeWeight };
+}
+
+/**
+ * The exact (unrounded) shares of an allocation, as integers over a common denominator (the
+ * active weight): capped lines cap x W, the others left x weight. Used to spread a smaller capped
+ * amount "in proportion to the uncapped allocation".
+ */
+export function exactShares(a: Allocation, weights: readonly number[]): bigint[] {
+  const W = BigInt(a.activeWeight > 0 ? a.activeWeight : 1);
+  const L = BigInt(a.left);
+  return weights.map((w, i) => (a.capped[i] ? BigInt(a.amounts[i]) * W : L * BigInt(w)));
 }

@@ -4,7 +4,7 @@
 
 import { mulDivFloor, mulDivHalfUp } from '../domain/money.js';
 import type { DiscountType, PricingAction } from '../domain/types.js';
-import { allocateByBigWeights, allocateByWeights, allocateWithCaps } from './allocate.js';
+import { allocateByBigWeights, allocateByWeights, allocateWithCaps, exactShares } from './allocate.js';
 import { matchBogo, type BogoLine } from './bogo.js';
 
 export interface PricingCart {
@@ -24,6 +24,10 @@ export interface PricingPolicy {
 
 export interface PlanDiscount {
   id: string;
+  /** The caller's handle on the discount (e.g. its position in the ruleset); not used in pricing. */
+  key: number;
+  /** Position in application order, when the caller has precomputed it (see applicationOrder). */
+  rank?: number;
   type: DiscountType;
   priority: number;
   sortValue: number;
@@ -112,6 +116,15 @@ export function pricePlan(
   function priceAmount(d: PlanDiscount, a: Exclude<PricingAction, { type: 'bogo' }>): PlanEntry {
     const lines = d.eligible as number[];
     const m = lines.length;
+    if (m === 1) {
+      // One line: no allocation needed.
+      const i = lines[0];
+      const uncapped = a.type === 'percentage' ? mulDivHalfUp(remaining[i], a.rateBps, 10000) : a.amount;
+      let one = Math.min(uncapped, remaining[i] - floors[i]);
+      if (one < 0) one = 0;
+      if (a.maxDiscount !== null && a.maxDiscount < one) one = a.maxDiscount;
+      return { discount: d, amount: one, lines, amounts: [one] };
+    }
     const weights = new Array<number>(m);
     const caps = new Array<number>(m);
     let eligibleRemaining = 0;
@@ -129,7 +142,7 @@ export function pricePlan(
     const alloc = allocateWithCaps(amount, weights, caps);
     if (a.maxDiscount !== null && a.maxDiscount < amount) {
       // Capped: spread the cap in proportion to the uncapped (exact) allocation.
-      return { discount: d, amount: a.maxDiscount, lines, amounts: allocateByBigWeights(a.maxDiscount, alloc.exactShares) };
+      return { discount: d, amount: a.maxDiscount, lines, amounts: allocateByBigWeights(a.maxDiscount, exactShares(alloc, weights)) };
     }
     return { discount: d, amount, lines, amounts: alloc.amounts };
   }

@@ -1,0 +1,806 @@
+// Property tests (fast-check) for the pricing core.
+//
+// Part 1 drives the whole pipeline: random rule documents (YAML or JSON text) and a random store
+// policy go through compileRuleset, random carts through evaluate(), and every response is checked
+// against the invariants of the spec (allocations add up, floors, caps, the store cap,
+// determinism under shuffled rule files, index vs full scan, the response schema).
+// Part 2 checks the allocation and bogo matching functions directly, against straightforward
+// BigInt / unit-by-unit reference implementations.
+
+import fc from 'fast-check';
+import { stringify } from 'yaml';
+import { describe, expect, it } from 'vitest';
+import type { CartLine, EvaluateRequest, EvaluateResponse, ItemSelector } from '../../src/domain/types.js';
+import { compileRuleset, type RuleSource } from '../../src/dsl/compile.js';
+import { validators } from '../../src/dsl/schemas.js';
+import { evaluate } from '../../src/engine/evaluate.js';
+import { prepareRuleset, type PreparedRuleset } from '../../src/engine/prepare.js';
+import { allocateByBigWeights, allocateByWeights, allocateWithCaps, exactShares } from '../../src/pricing/allocate.js';
+import { matchBogo, type BogoLine } from '../../src/pricing/bogo.js';
+
+// ---------------------------------------------------------------------------
+// Exact reference arithmetic
+
+/** round-half-up(a * b / d) for non-negative integers, in BigInt. */
+const halfUp = (a: number, b: number, d: number): number => Number((2n * BigInt(a) * BigInt(b) + BigInt(d)) / (2n * BigInt(d)));
+/** floor(a * b / d) for non-negative integers, in BigInt. */
+const floorDiv = (a: number, b: number, d: number): number => Number((BigInt(a) * BigInt(b)) / BigInt(d));
+const sum = (xs: readonly number[]) => xs.reduce((s, x) => s + x, 0);
+
+// ---------------------------------------------------------------------------
+// Generators: store policy, rule documents, carts
+
+const CATEGORIES = ['flower', 'edibles', 'pre-rolls', 'vapes'];
+const PRODUCTS = ['p1', 'p2', 'p3', 'p4', 'p5'];
+
+interface StoreSpec {
+  minimumUnitPriceMinor: 0 | 1;
+  maxDiscountBps: number;
+  combine: 'best-for-customer' | 'best-for-store';
+  timezone: string;
+}
+
+const storeSpec: fc.Arbitrary<StoreSpec> = fc.record({
+  minimumUnitPriceMinor: fc.constantFrom(0 as const, 1 as const),
+  maxDiscountBps: fc.oneof(fc.constant(10000), fc.integer({ min: 0, max: 100 }).map((p) => p * 100), fc.integer({ min: 0, max: 10000 })),
+  combine: fc.constantFrom('best-for-customer' as const, 'best-for-store' as const),
+  timezone: fc.constantFrom('UTC', 'America/Los_Angeles'),
+});
+
+function storeText(s: StoreSpec): string {
+  const doc: Record<string, unknown> = { store: 'prop-store', timezone: s.timezone, currency: 'USD', combine: s.combine };
+  doc.minimumUnitPrice = s.minimumUnitPriceMinor / 100;
+  doc.maxDiscountPercent = s.maxDiscountBps / 100;
+  return stringify(doc);
+}
+
+interface RuleSpec {
+  type: 'percentage' | 'fixed' | 'bogo';
+  /** percentage: rate in basis points (value = bps / 100) */
+  bps: number;
+  /** fixed: amount in minor units (value = cents / 100) */
+  cents: number;
+  code: string | null;
+  appliesTo: ItemSelector | null;
+  minPurchaseCents: number | null;
+  maxDiscountCents: number | null;
+  stackable: boolean | null;
+  priority: number | null;
+  tiers: string[] | null;
+  enabled: boolean | null;
+  bogo: { buy: number; get: number; percentOffBps: number | null; maxApplications: number | null; rewardAppliesTo: ItemSelector | null };
+  /** minimum cart.subtotal (minor units) as a `conditions` tree, or null */
+  conditionMinSubtotal: number | null;
+  json: boolean;
+}
+
+const selector: fc.Arbitrary<ItemSelector> = fc.oneof(
+  fc.subarray(CATEGORIES, { minLength: 1 }).map((categories) => ({ categories })),
+  fc.subarray(PRODUCTS, { minLength: 1 }).map((products) => ({ products })),
+  fc
+    .tuple(fc.subarray(CATEGORIES, { minLength: 1 }), fc.subarray(PRODUCTS, { minLength: 1 }))
+    .map(([categories, products]) => ({ categories, products })),
+);
+
+/** `arb` with probability `percent`%, null otherwise. */
+const sometimes = <T,>(arb: fc.Arbitrary<T>, percent: number): fc.Arbitrary<T | null> =>
+  fc.oneof({ weight: 100 - percent, arbitrary: fc.constant(null) }, { weight: percent, arbitrary: arb });
+
+const ruleSpec: fc.Arbitrary<RuleSpec> = fc.record({
+  type: fc.constantFrom('percentage' as const, 'fixed' as const, 'bogo' as const),
+  bps: fc.oneof(fc.integer({ min: 1, max: 100 }).map((p) => p * 100), fc.integer({ min: 1, max: 10000 }), fc.constant(10000)),
+  cents: fc.oneof(fc.integer({ min: 1, max: 100 }).map((d) => d * 100), fc.integer({ min: 1, max: 50000 })),
+  code: sometimes(fc.constantFrom('SAVE', 'Promo_1', 'vip-2', 'XYZ'), 35),
+  appliesTo: sometimes(selector, 60),
+  minPurchaseCents: sometimes(fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 100000 })), 30),
+  maxDiscountCents: sometimes(fc.integer({ min: 1, max: 20000 }), 35),
+  stackable: sometimes(fc.boolean(), 80),
+  priority: sometimes(fc.integer({ min: -2, max: 2 }), 50),
+  tiers: sometimes(fc.subarray(['gold', 'Silver'], { minLength: 1 }), 15),
+  enabled: sometimes(fc.constantFrom(true, false, true), 20),
+  bogo: fc.record({
+    buy: fc.integer({ min: 1, max: 3 }),
+    get: fc.integer({ min: 1, max: 2 }),
+    percentOffBps: sometimes(fc.oneof(fc.constant(10000), fc.constant(5000), fc.integer({ min: 1, max: 10000 })), 60),
+    maxApplications: sometimes(fc.integer({ min: 1, max: 4 }), 50),
+    rewardAppliesTo: sometimes(selector, 30),
+  }),
+  conditionMinSubtotal: sometimes(fc.integer({ min: 0, max: 200000 }), 20),
+  json: fc.boolean(),
+});
+
+/** Rule specs with ids r0..rN and codes made unique per ruleset (suffixed with the index). */
+const ruleSpecs: fc.Arbitrary<RuleSpec[]> = fc.oneof({ weight: 1, arbitrary: fc.constant<RuleSpec[]>([]) }, { weight: 12, arbitrary: fc.array(ruleSpec, { minLength: 1, maxLength: 8 }) });
+
+const ruleId = (i: number) => `r${i}`;
+const ruleCode = (spec: RuleSpec, i: number) => (spec.code === null ? null : `${spec.code}${i}`);
+
+function ruleDocument(spec: RuleSpec, i: number): Record<string, unknown> {
+  const doc: Record<string, unknown> = { id: ruleId(i), name: `Rule ${i}`, type: spec.type };
+  if (spec.type === 'percentage') doc.value = spec.bps / 100;
+  if (spec.type === 'fixed') doc.value = spec.cents / 100;
+  const code = ruleCode(spec, i);
+  if (code !== null) doc.code = code;
+  if (spec.appliesTo) doc.appliesTo = spec.appliesTo;
+  if (spec.minPurchaseCents !== null) doc.minPurchase = spec.minPurchaseCents / 100;
+  if (spec.maxDiscountCents !== null) doc.maxDiscount = spec.maxDiscountCents / 100;
+  if (spec.stackable !== null) doc.stackable = spec.stackable;
+  if (spec.priority !== null) doc.priority = spec.priority;
+  if (spec.tiers) doc.customer = { tiers: spec.tiers };
+  if (spec.enabled !== null) doc.enabled = spec.enabled;
+  if (spec.type === 'bogo') {
+    const b: Record<string, unknown> = { buy: spec.bogo.buy, get: spec.bogo.get };
+    if (spec.bogo.percentOffBps !== null) b.percentOff = spec.bogo.percentOffBps / 100;
+    if (spec.bogo.maxApplications !== null) b.maxApplications = spec.bogo.maxApplications;
+    if (spec.bogo.rewardAppliesTo) b.rewardAppliesTo = spec.bogo.rewardAppliesTo;
+    doc.bogo = b;
+  }
+  if (spec.conditionMinSubtotal !== null)
+    doc.conditions = { all: [{ fact: 'cart', path: '$.subtotal', operator: 'greaterThanInclusive', value: spec.conditionMinSubtotal }] };
+  return doc;
+}
+
+function ruleSources(specs: readonly RuleSpec[]): RuleSource[] {
+  return specs.map((s, i) =>
+    s.json
+      ? { path: `rules/${ruleId(i)}.json`, text: JSON.stringify(ruleDocument(s, i), null, 2) }
+      : { path: `rules/${ruleId(i)}.yaml`, text: stringify(ruleDocument(s, i)) },
+  );
+}
+
+interface PriceRanges {
+  maxUnitPrice: number;
+  maxQuantity: number;
+}
+
+const line = (i: number, r: PriceRanges): fc.Arbitrary<CartLine> =>
+  fc
+    .record({
+      productId: fc.constantFrom(...PRODUCTS, 'px'),
+      category: fc.constantFrom(...CATEGORIES, 'misc'),
+      // Small prices too, so the minimum unit price floor binds.
+      unitPrice: fc.oneof(fc.integer({ min: 0, max: r.maxUnitPrice }), fc.integer({ min: 0, max: 300 })),
+      quantity: fc.oneof(fc.integer({ min: 1, max: r.maxQuantity }), fc.integer({ min: 1, max: 3 })),
+      cannabis: fc.option(fc.boolean(), { nil: undefined }),
+    })
+    .map((l) => {
+      const out: CartLine = { id: `line-${i}`, productId: l.productId, category: l.category, unitPrice: l.unitPrice, quantity: l.quantity };
+      if (l.cannabis !== undefined) out.cannabis = l.cannabis;
+      return out;
+    });
+
+const lines = (r: PriceRanges) =>
+  fc.integer({ min: 1, max: 30 }).chain((n) => fc.tuple(...Array.from({ length: n }, (_, i) => line(i, r))));
+
+/** A code as a cashier might type it: any case, surrounding spaces. */
+const typed = (code: string) =>
+  fc.tuple(fc.boolean(), fc.boolean()).map(([upper, pad]) => (pad ? `  ${upper ? code.toUpperCase() : code.toLowerCase()} ` : upper ? code.toUpperCase() : code));
+
+function request(specs: readonly RuleSpec[], r: PriceRanges): fc.Arbitrary<EvaluateRequest> {
+  const codes = specs.map(ruleCode).filter((c): c is string => c !== null);
+  const entered = fc.array(fc.oneof(...(codes.length ? [fc.constantFrom(...codes).chain(typed)] : []), fc.constant('NOPE')), { maxLength: 10 });
+  return fc
+    .record({
+      lines: lines(r),
+      codes: fc.option(entered, { nil: undefined }),
+      customer: fc.option(fc.record({ id: fc.constantFrom('c1', 'c2'), tier: fc.constantFrom('gold', 'GOLD', 'silver', 'bronze') }, { requiredKeys: [] }), {
+        nil: undefined,
+      }),
+      explain: fc.option(fc.boolean(), { nil: undefined }),
+    })
+    .map((x) => {
+      const req: EvaluateRequest = { lines: x.lines };
+      if (x.codes !== undefined) req.codes = x.codes;
+      if (x.customer !== undefined) req.customer = x.customer;
+      if (x.explain !== undefined) req.explain = x.explain;
+      return req;
+    });
+}
+
+interface Scenario {
+  store: StoreSpec;
+  specs: RuleSpec[];
+  req: EvaluateRequest;
+  /** A permutation of the rule files, for the shuffled compile. */
+  order: number[];
+}
+
+const scenario = (r: PriceRanges): fc.Arbitrary<Scenario> =>
+  fc.tuple(storeSpec, ruleSpecs).chain(([store, specs]) =>
+    fc
+      .tuple(
+        request(specs, r),
+        fc.shuffledSubarray(
+          specs.map((_, i) => i),
+          { minLength: specs.length, maxLength: specs.length },
+        ),
+      )
+      .map(([req, order]) => ({ store, specs, req, order })),
+  );
+
+// ---------------------------------------------------------------------------
+// The invariants
+
+const NOW = Date.UTC(2026, 2, 4, 18, 30);
+
+function compile(store: StoreSpec, sources: RuleSource[]): PreparedRuleset {
+  const { ruleset, diagnostics } = compileRuleset({ store: { path: 'rules/store.yaml', text: storeText(store) }, rules: sources });
+  expect(diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+  expect(ruleset).not.toBeNull();
+  return prepareRuleset(ruleset!);
+}
+
+const selects = (sel: ItemSelector | null, l: CartLine) =>
+  !sel || (sel.categories ?? []).includes(l.category) || (sel.products ?? []).includes(l.productId);
+
+const TYPE_RANK = { bogo: 0, percentage: 1, fixed: 2 } as const;
+
+function checkResponse(s: Scenario, res: EvaluateResponse): void {
+  const { req, specs, store } = s;
+  // The response schema.
+  expect(validators.response(res), JSON.stringify(validators.response.errors)).toBe(true);
+
+  // Lines: request order, subtotals, line total = subtotal - discount, never negative, floors.
+  expect(res.lines.map((l) => l.id)).toEqual(req.lines.map((l) => l.id));
+  const lineSubtotal = req.lines.map((l) => l.unitPrice * l.quantity);
+  expect(res.subtotal).toBe(sum(lineSubtotal));
+  const allocatedPerLine = new Map<string, number>(req.lines.map((l) => [l.id, 0]));
+  for (const a of res.applied) {
+    // Each applied discount's allocations: positive, on distinct known lines, summing to its amount.
+    expect(a.amount).toBeGreaterThan(0);
+    expect(sum(a.allocations.map((x) => x.amount))).toBe(a.amount);
+    expect(new Set(a.allocations.map((x) => x.lineId)).size).toBe(a.allocations.length);
+    for (const x of a.allocations) {
+      expect(x.amount).toBeGreaterThan(0);
+      expect(allocatedPerLine.has(x.lineId)).toBe(true);
+      allocatedPerLine.set(x.lineId, allocatedPerLine.get(x.lineId)! + x.amount);
+    }
+  }
+  res.lines.forEach((l, i) => {
+    const rl = req.lines[i];
+    expect(l.subtotal).toBe(lineSubtotal[i]);
+    expect(l.discount).toBe(allocatedPerLine.get(l.id));
+    expect(l.total).toBe(l.subtotal - l.discount);
+    expect(l.total).toBeGreaterThanOrEqual(0);
+    const floor = rl.cannabis !== false ? Math.min(store.minimumUnitPriceMinor * rl.quantity, l.subtotal) : 0;
+    expect(l.total, `line ${l.id} below its floor ${floor}`).toBeGreaterThanOrEqual(floor);
+  });
+  // Totals: discountTotal = sum of line discounts = sum of applied amounts; total = subtotal - discountTotal.
+  expect(res.discountTotal).toBe(sum(res.lines.map((l) => l.discount)));
+  expect(res.discountTotal).toBe(sum(res.applied.map((a) => a.amount)));
+  expect(res.total).toBe(res.subtotal - res.discountTotal);
+  // The store cap.
+  expect(res.discountTotal).toBeLessThanOrEqual(floorDiv(res.subtotal, store.maxDiscountBps, 10000));
+
+  // Per applied discount: eligibility basics, its own cap, and where its allocations may go.
+  const enteredNorm = (req.codes ?? []).map((c) => c.trim().toLowerCase());
+  const appliedIds = new Set(res.applied.map((a) => a.discountId));
+  expect(appliedIds.size).toBe(res.applied.length);
+  for (const a of res.applied) {
+    const i = Number(a.discountId.slice(1));
+    const spec = specs[i];
+    const code = ruleCode(spec, i);
+    expect(a.type).toBe(spec.type);
+    expect(a.code).toBe(code);
+    expect(spec.enabled).not.toBe(false);
+    if (code !== null) expect(enteredNorm).toContain(code.toLowerCase());
+    if (spec.minPurchaseCents !== null) expect(res.subtotal).toBeGreaterThanOrEqual(spec.minPurchaseCents);
+    if (spec.conditionMinSubtotal !== null) expect(res.subtotal).toBeGreaterThanOrEqual(spec.conditionMinSubtotal);
+    if (spec.tiers) expect(spec.tiers.map((t) => t.toLowerCase())).toContain(req.customer?.tier?.trim().toLowerCase());
+    if (spec.maxDiscountCents !== null) expect(a.amount).toBeLessThanOrEqual(spec.maxDiscountCents);
+    const byId = new Map(req.lines.map((l) => [l.id, l]));
+    if (spec.type === 'percentage' || spec.type === 'fixed') {
+      for (const x of a.allocations) expect(selects(spec.appliesTo, byId.get(x.lineId)!), `${a.discountId} on ${x.lineId}`).toBe(true);
+      const eligible = req.lines.filter((l) => selects(spec.appliesTo, l));
+      if (spec.type === 'percentage') {
+        const eligibleSubtotal = sum(eligible.map((l) => l.unitPrice * l.quantity));
+        expect(a.amount).toBeLessThanOrEqual(halfUp(eligibleSubtotal, spec.bps, 10000));
+      } else expect(a.amount).toBeLessThanOrEqual(spec.cents);
+    } else {
+      const rewardSel = spec.bogo.rewardAppliesTo ?? spec.appliesTo;
+      for (const x of a.allocations) expect(selects(rewardSel, byId.get(x.lineId)!), `${a.discountId} on ${x.lineId}`).toBe(true);
+      // Never more than the reward units possible: applications <= units / (buy + get), and <= maxApplications.
+      const pct = spec.bogo.percentOffBps ?? 10000;
+      const union = req.lines.filter((l) => selects(spec.appliesTo, l) || selects(rewardSel, l));
+      const rewardLines = req.lines.filter((l) => selects(rewardSel, l));
+      const maxPerUnit = Math.max(0, ...rewardLines.map((l) => halfUp(l.unitPrice, pct, 10000)));
+      let applications = Math.floor(sum(union.map((l) => l.quantity)) / (spec.bogo.buy + spec.bogo.get));
+      if (spec.bogo.maxApplications !== null) applications = Math.min(applications, spec.bogo.maxApplications);
+      expect(a.amount).toBeLessThanOrEqual(applications * spec.bogo.get * maxPerUnit);
+      for (const x of a.allocations) {
+        const l = byId.get(x.lineId)!;
+        expect(x.amount).toBeLessThanOrEqual(halfUp(l.unitPrice, pct, 10000) * l.quantity);
+      }
+    }
+  }
+
+  // Combination: either stackable discounts together, or one non-stackable discount alone.
+  const stackableOf = (id: string) => specs[Number(id.slice(1))].stackable === true;
+  if (res.applied.some((a) => !stackableOf(a.discountId))) expect(res.applied.length).toBe(1);
+  // Application order: bogo, percentage, fixed; priority desc; value desc; id asc.
+  for (let k = 1; k < res.applied.length; k++) {
+    const key = (id: string) => {
+      const sp = specs[Number(id.slice(1))];
+      const value = sp.type === 'percentage' ? sp.bps : sp.type === 'fixed' ? sp.cents : 0;
+      return [TYPE_RANK[sp.type], -(sp.priority ?? 0), -value] as const;
+    };
+    const [a, b] = [key(res.applied[k - 1].discountId), key(res.applied[k].discountId)];
+    const cmp = a[0] - b[0] || a[1] - b[1] || a[2] - b[2] || (res.applied[k - 1].discountId < res.applied[k].discountId ? -1 : 1);
+    expect(cmp).toBeLessThan(0);
+  }
+
+  // Rejections: first every entered code that did not apply (entry order, as entered), then
+  // automatic discounts (code null) sorted by id; applied discounts are never rejected.
+  const codeOwner = new Map(specs.flatMap((sp, i) => (ruleCode(sp, i) ? [[ruleCode(sp, i)!.toLowerCase(), ruleId(i)] as const] : [])));
+  const seen = new Set<string>();
+  const expectedCodeRejections: string[] = [];
+  for (const raw of req.codes ?? []) {
+    const norm = raw.trim().toLowerCase();
+    const owner = codeOwner.get(norm);
+    if (seen.has(norm) || !owner || !appliedIds.has(owner)) expectedCodeRejections.push(raw);
+    seen.add(norm);
+  }
+  const k = expectedCodeRejections.length;
+  expect(res.rejected.slice(0, k).map((r) => r.code)).toEqual(expectedCodeRejections);
+  const automatic = res.rejected.slice(k);
+  for (const r of automatic) expect(r.code).toBeNull();
+  const autoIds = automatic.map((r) => r.discountId!);
+  expect(autoIds).toEqual([...autoIds].sort());
+  for (const r of automatic) expect(appliedIds.has(r.discountId!)).toBe(false);
+}
+
+// ---------------------------------------------------------------------------
+// A reference model of plan pricing, written from the spec's semantics (section 4), and the
+// combination rule (section 2) checked against it.
+
+interface ModelEntry {
+  id: string;
+  amount: number;
+  /** [line index, amount] in ascending line order, amounts > 0 only */
+  allocations: [number, number][];
+}
+
+const specValue = (sp: RuleSpec) => (sp.type === 'percentage' ? sp.bps : sp.type === 'fixed' ? sp.cents : 0);
+
+/** Application order inside a plan: bogo, percentage, fixed; priority desc; value desc; id asc. */
+function modelOrder(specs: readonly RuleSpec[], ids: string[]): string[] {
+  const key = (id: string) => specs[Number(id.slice(1))];
+  return [...ids].sort((a, b) => {
+    const x = key(a);
+    const y = key(b);
+    return TYPE_RANK[x.type] - TYPE_RANK[y.type] || (y.priority ?? 0) - (x.priority ?? 0) || specValue(y) - specValue(x) || (a < b ? -1 : 1);
+  });
+}
+
+function modelPlan(s: Scenario, ids: string[]): { entries: ModelEntry[]; total: number } {
+  const { req, store } = s;
+  const n = req.lines.length;
+  const sub = req.lines.map((l) => l.unitPrice * l.quantity);
+  const floor = req.lines.map((l, i) => (l.cannabis !== false ? Math.min(store.minimumUnitPriceMinor * l.quantity, sub[i]) : 0));
+  const remaining = sub.slice();
+  const consumed = new Array<number>(n).fill(0);
+  const entries: { id: string; amount: number; lines: number[]; amounts: number[] }[] = [];
+  for (const id of modelOrder(s.specs, ids)) {
+    const sp = s.specs[Number(id.slice(1))];
+    const eligible = req.lines.flatMap((l, i) => (selects(sp.appliesTo, l) ? [i] : []));
+    let lines: number[];
+    let amounts: number[];
+    if (sp.type !== 'bogo') {
+      lines = eligible;
+      const w = lines.map((i) => remaining[i]);
+      const caps = lines.map((i) => remaining[i] - floor[i]);
+      const uncapped = sp.type === 'percentage' ? halfUp(sum(w), sp.bps, 10000) : sp.cents;
+      const amount = Math.min(uncapped, sum(caps));
+      if (amount <= 0) amounts = lines.map(() => 0);
+      else {
+        const alloc = refWaterFill(amount, w, caps);
+        amounts = alloc.amounts;
+        // maxDiscount: spread in proportion to the exact uncapped allocation.
+        if (sp.maxDiscountCents !== null && sp.maxDiscountCents < amount) amounts = refAllocate(BigInt(sp.maxDiscountCents), alloc.shares).map(Number);
+      }
+    } else {
+      const rewardSel = sp.bogo.rewardAppliesTo ?? sp.appliesTo;
+      lines = req.lines.flatMap((l, i) => (selects(sp.appliesTo, l) || selects(rewardSel, l) ? [i] : []));
+      const match = refMatchBogo(
+        lines.map((i) => ({
+          unitPrice: req.lines[i].unitPrice,
+          available: req.lines[i].quantity - consumed[i],
+          inBuySet: selects(sp.appliesTo, req.lines[i]),
+          inRewardSet: selects(rewardSel, req.lines[i]),
+        })),
+        sp.bogo.buy,
+        sp.bogo.get,
+        sp.bogo.maxApplications,
+      );
+      lines.forEach((i, k) => (consumed[i] += match.consumed[k]));
+      const pct = sp.bogo.percentOffBps ?? 10000;
+      amounts = lines.map((i, k) => {
+        const units = match.rewardUnits[k];
+        if (units === 0) return 0;
+        const l = req.lines[i];
+        let perUnit = halfUp(l.unitPrice, pct, 10000);
+        if (l.cannabis !== false) perUnit = Math.min(perUnit, Math.max(0, l.unitPrice - store.minimumUnitPriceMinor));
+        return Math.min(perUnit * units, remaining[i] - floor[i]);
+      });
+      if (sp.maxDiscountCents !== null && sp.maxDiscountCents < sum(amounts))
+        amounts = refAllocate(BigInt(sp.maxDiscountCents), amounts.map(BigInt)).map(Number);
+    }
+    lines.forEach((i, k) => (remaining[i] -= amounts[k]));
+    entries.push({ id, amount: sum(amounts), lines, amounts });
+  }
+  // The store cap: the excess comes off the discounts applied last, each keeping its lines in
+  // proportion to what it had on each.
+  let excess = sum(entries.map((e) => e.amount)) - floorDiv(sum(sub), store.maxDiscountBps, 10000);
+  for (let k = entries.length - 1; k >= 0 && excess > 0; k--) {
+    const e = entries[k];
+    if (e.amount === 0) continue;
+    const cut = Math.min(excess, e.amount);
+    e.amount -= cut;
+    e.amounts = e.amount > 0 ? refAllocate(BigInt(e.amount), e.amounts.map(BigInt)).map(Number) : e.amounts.map(() => 0);
+    excess -= cut;
+  }
+  return {
+    entries: entries.map((e) => ({
+      id: e.id,
+      amount: e.amount,
+      allocations: e.lines.flatMap((i, k): [number, number][] => (e.amounts[k] > 0 ? [[i, e.amounts[k]]] : [])),
+    })),
+    total: sum(entries.map((e) => e.amount)),
+  };
+}
+
+const subset = (rs: PreparedRuleset, ids: ReadonlySet<string>): PreparedRuleset =>
+  prepareRuleset({ ...rs.compiled, discounts: rs.compiled.discounts.filter((d) => ids.has(d.id)) });
+
+/** The applied part of a response in the model's shape. */
+const appliedAsModel = (req: EvaluateRequest, res: EvaluateResponse): ModelEntry[] =>
+  res.applied.map((a) => ({
+    id: a.discountId,
+    amount: a.amount,
+    allocations: a.allocations.map((x): [number, number] => [req.lines.findIndex((l) => l.id === x.lineId), x.amount]),
+  }));
+
+/**
+ * Every plan (each eligible non-stackable discount alone, the eligible stackable ones together),
+ * priced on its own through evaluate() on a sub-ruleset, equals the reference model; and the
+ * response is the plan the store policy picks, ties broken as the spec says.
+ */
+function checkPlans(s: Scenario, rs: PreparedRuleset, res: EvaluateResponse): void {
+  const eligible = new Set([
+    ...res.applied.map((a) => a.discountId),
+    ...res.rejected.filter((r) => r.reason === 'NOT_COMBINABLE' || r.reason === 'NO_REMAINING_VALUE').map((r) => r.discountId!),
+  ]);
+  const specOf = (id: string) => s.specs[Number(id.slice(1))];
+  const stackable = [...eligible].filter((id) => specOf(id).stackable === true).sort();
+  const plans: { ids: string[]; stackable: boolean; priority: number; id: string }[] = [];
+  if (stackable.length) plans.push({ ids: stackable, stackable: true, priority: 0, id: '' });
+  for (const id of [...eligible].sort()) if (specOf(id).stackable !== true) plans.push({ ids: [id], stackable: false, priority: specOf(id).priority ?? 0, id });
+
+  const priced = plans.map((p) => {
+    const model = modelPlan(s, p.ids);
+    const alone = evaluate(subset(rs, new Set(p.ids)), s.req, { now: NOW });
+    // The plan priced by evaluate() (alone in its ruleset) equals the model.
+    expect(appliedAsModel(s.req, alone), `plan ${p.ids.join('+')}`).toEqual(model.entries.filter((e) => e.amount > 0));
+    expect(alone.discountTotal).toBe(model.total);
+    return { ...p, total: model.total, applied: alone.applied };
+  });
+
+  const storeFirst = s.store.combine === 'best-for-store';
+  let winner: (typeof priced)[number] | null = null;
+  for (const p of priced) {
+    if (p.total <= 0) continue;
+    if (
+      !winner ||
+      (storeFirst ? p.total < winner.total : p.total > winner.total) ||
+      (p.total === winner.total &&
+        ((p.stackable && !winner.stackable) || (p.stackable === winner.stackable && (p.priority > winner.priority || (p.priority === winner.priority && p.id < winner.id)))))
+    )
+      winner = p;
+  }
+  expect(res.discountTotal).toBe(winner ? winner.total : 0);
+  expect(res.applied).toEqual(winner ? winner.applied : []);
+  // Left-out discounts name the winner.
+  const winnerIds = res.applied.map((a) => a.discountId);
+  for (const r of res.rejected) if (r.reason === 'NOT_COMBINABLE') expect(r.winner).toEqual(winnerIds);
+}
+
+function runScenario(s: Scenario): void {
+  const sources = ruleSources(s.specs);
+  const prepared = compile(s.store, sources);
+  expect(validators.request(s.req), JSON.stringify(validators.request.errors)).toBe(true);
+  const res = evaluate(prepared, s.req, { now: NOW });
+  checkResponse(s, res);
+  checkPlans(s, prepared, res);
+  const text = JSON.stringify(res);
+
+  // Determinism: the rule files in another order give a byte-identical response.
+  const shuffled = compile(
+    s.store,
+    s.order.map((i) => sources[i]),
+  );
+  expect(shuffled.version).toBe(prepared.version);
+  expect(JSON.stringify(evaluate(shuffled, s.req, { now: NOW }))).toBe(text);
+
+  // The rule index decides exactly as the full scan (explain scans everything anyway).
+  expect(JSON.stringify(evaluate(prepared, s.req, { now: NOW, useIndex: false }))).toBe(text);
+  expect(JSON.stringify(evaluate(prepared, s.req, { now: NOW, useIndex: true }))).toBe(text);
+}
+
+describe('evaluate on random rulesets and carts', () => {
+  it('holds every pricing invariant (unitPrice up to 100000, quantity up to 20)', () => {
+    fc.assert(
+      fc.property(scenario({ maxUnitPrice: 100_000, maxQuantity: 20 }), (s) => runScenario(s)),
+      { numRuns: 300 },
+    );
+  });
+
+  it('holds every pricing invariant at the request schema bounds (BigInt paths)', () => {
+    fc.assert(
+      fc.property(scenario({ maxUnitPrice: 100_000_000, maxQuantity: 10_000 }), (s) => runScenario(s)),
+      { numRuns: 100 },
+    );
+  });
+
+  it('the generators reach applied discounts of every type, floors and the store cap', () => {
+    // Guards against generators that silently stop exercising the invariants above.
+    const seen = { percentage: 0, fixed: 0, bogo: 0, floorBinds: 0, storeCapBinds: 0, multiApplied: 0 };
+    fc.assert(
+      fc.property(scenario({ maxUnitPrice: 100_000, maxQuantity: 20 }), (s) => {
+        const prepared = compile(s.store, ruleSources(s.specs));
+        const res = evaluate(prepared, s.req, { now: NOW });
+        for (const a of res.applied) seen[a.type]++;
+        if (res.applied.length > 1) seen.multiApplied++;
+        if (res.lines.some((l, i) => s.req.lines[i].cannabis !== false && l.discount > 0 && l.total === Math.min(l.subtotal, s.store.minimumUnitPriceMinor * s.req.lines[i].quantity) && l.total > 0))
+          seen.floorBinds++;
+        if (res.discountTotal > 0 && res.discountTotal === floorDiv(res.subtotal, s.store.maxDiscountBps, 10000)) seen.storeCapBinds++;
+      }),
+      { numRuns: 300, seed: 42 },
+    );
+    for (const [k, v] of Object.entries(seen)) expect(v, k).toBeGreaterThan(5);
+  });
+});
+
+// ---------------------------------------------------------------------------
+// Part 2: allocation and bogo matching, directly
+
+/** Largest remainder in BigInt: floors, then one unit each to the largest remainders, ties to the earlier index. */
+function refAllocate(amount: bigint, weights: readonly bigint[]): bigint[] {
+  const total = weights.reduce((s, w) => s + w, 0n);
+  if (amount === 0n) return weights.map(() => 0n);
+  const out = weights.map((w) => (amount * w) / total);
+  const rems = weights.map((w) => (amount * w) % total);
+  let left = amount - out.reduce((s, x) => s + x, 0n);
+  const order = weights.map((_, i) => i).sort((a, b) => (rems[a] > rems[b] ? -1 : rems[a] < rems[b] ? 1 : a - b));
+  for (let k = 0; left > 0n; k++, left--) out[order[k]] += 1n;
+  return out;
+}
+
+/**
+ * Water-filling with caps in exact BigInt rationals (all over-cap lines capped per round), then
+ * largest remainder. Also returns the exact (unrounded) shares over a common denominator.
+ */
+function refWaterFill(amount: number, weights: readonly number[], caps: readonly number[]): { amounts: number[]; shares: bigint[] } {
+  const n = weights.length;
+  const capped = weights.map((w) => w === 0);
+  let left = BigInt(amount);
+  let W = 0n;
+  for (;;) {
+    left = BigInt(amount);
+    W = 0n;
+    for (let i = 0; i < n; i++) {
+      if (capped[i]) left -= weights[i] > 0 ? BigInt(caps[i]) : 0n;
+      else W += BigInt(weights[i]);
+    }
+    if (W === 0n || left <= 0n) break;
+    const over = weights.map((w, i) => !capped[i] && left * BigInt(w) > BigInt(caps[i]) * W);
+    if (!over.some(Boolean)) break;
+    over.forEach((o, i) => o && (capped[i] = true));
+  }
+  const amounts = weights.map((w, i) => (capped[i] && w > 0 ? caps[i] : 0));
+  const active = weights.map((_, i) => i).filter((i) => !capped[i]);
+  if (left > 0n) {
+    const split = refAllocate(
+      left,
+      active.map((i) => BigInt(weights[i])),
+    );
+    active.forEach((i, k) => (amounts[i] = Number(split[k])));
+  }
+  const D = W > 0n ? W : 1n;
+  const shares = weights.map((w, i) => (capped[i] ? BigInt(amounts[i]) * D : left > 0n ? left * BigInt(w) : 0n));
+  return { amounts, shares };
+}
+
+const refAllocateWithCaps = (amount: number, weights: readonly number[], caps: readonly number[]) => refWaterFill(amount, weights, caps).amounts;
+
+const weightsArb = (max: number) =>
+  fc.array(fc.oneof(fc.integer({ min: 0, max }), fc.constant(0), fc.constant(max)), { minLength: 1, maxLength: 30 }).filter((ws) => ws.some((w) => w > 0));
+
+describe('allocateByWeights', () => {
+  it('sums exactly, every share within one unit of its exact share, and matches the BigInt reference', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 10_000_000 }), weightsArb(1_000_000), (amount, weights) => {
+        const out = allocateByWeights(amount, weights);
+        expect(sum(out)).toBe(amount);
+        const total = BigInt(sum(weights));
+        out.forEach((x, i) => {
+          const exactFloor = (BigInt(amount) * BigInt(weights[i])) / total;
+          expect(BigInt(x) === exactFloor || BigInt(x) === exactFloor + 1n).toBe(true);
+          if (weights[i] === 0) expect(x).toBe(0);
+        });
+        expect(out).toEqual(refAllocate(BigInt(amount), weights.map(BigInt)).map(Number));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('gives tied remainders to the earlier index', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 1000 }), fc.integer({ min: 1, max: 1_000_000 }), fc.integer({ min: 1, max: 20 }), (amount, w, n) => {
+        const out = allocateByWeights(amount, new Array(n).fill(w));
+        const base = Math.floor(amount / n);
+        expect(out).toEqual(out.map((_, i) => base + (i < amount % n ? 1 : 0)));
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('takes the BigInt path when amount x total weight passes 2^53, and still matches the reference', () => {
+    let bigPath = 0;
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 1_000_000_000 }), weightsArb(10_000_000_000_000), (amount, weights) => {
+        if (amount * sum(weights) > Number.MAX_SAFE_INTEGER) bigPath++;
+        const out = allocateByWeights(amount, weights);
+        expect(sum(out)).toBe(amount);
+        expect(out).toEqual(refAllocate(BigInt(amount), weights.map(BigInt)).map(Number));
+      }),
+      { numRuns: 300 },
+    );
+    expect(bigPath).toBeGreaterThan(100);
+  });
+
+  it('allocateByBigWeights matches the reference on weights far beyond 2^53', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 1_000_000_000 }),
+        fc.array(fc.bigInt({ min: 0n, max: 1n << 100n }), { minLength: 1, maxLength: 20 }).filter((ws) => ws.some((w) => w > 0n)),
+        (amount, weights) => {
+          const out = allocateByBigWeights(amount, weights);
+          expect(sum(out)).toBe(amount);
+          expect(out).toEqual(refAllocate(BigInt(amount), weights).map(Number));
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+});
+
+describe('allocateWithCaps', () => {
+  /** weights (remaining) with caps (headroom) in [0, weight], and amount <= sum of caps. */
+  const capped = (max: number) =>
+    fc
+      .array(
+        fc.integer({ min: 0, max }).chain((w) =>
+          fc.oneof(fc.constant(w), fc.constant(0), fc.integer({ min: 0, max: w }), fc.constant(Math.max(0, w - 1))).map((c) => [w, c] as const),
+        ),
+        { minLength: 1, maxLength: 30 },
+      )
+      .chain((pairs) => {
+        const capSum = sum(pairs.map(([w, c]) => (w > 0 ? c : 0)));
+        return fc.oneof(fc.integer({ min: 0, max: capSum }), fc.constant(capSum)).map((amount) => ({
+          amount,
+          weights: pairs.map(([w]) => w),
+          caps: pairs.map(([, c]) => c),
+        }));
+      });
+
+  const check = ({ amount, weights, caps }: { amount: number; weights: number[]; caps: number[] }) => {
+    const n = weights.length;
+    const alloc = allocateWithCaps(amount, weights, caps);
+    const { amounts } = alloc;
+    expect(sum(amounts)).toBe(amount);
+    amounts.forEach((a, i) => {
+      expect(a).toBeGreaterThanOrEqual(0);
+      expect(a).toBeLessThanOrEqual(caps[i]);
+      if (weights[i] === 0) expect(a).toBe(0);
+    });
+    expect(amounts).toEqual(refAllocateWithCaps(amount, weights, caps));
+    // The exact shares round back to the same allocation (what a maxDiscount spread relies on).
+    const shares = exactShares(alloc, weights);
+    if (amount > 0) expect(allocateByBigWeights(amount, shares)).toEqual(amounts);
+    // ... and are the reference's exact shares, up to the common denominator.
+    const ref = refWaterFill(amount, weights, caps).shares;
+    for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) expect(shares[i] * ref[j]).toBe(shares[j] * ref[i]);
+  };
+
+  it('sums exactly, respects every cap, and matches the exact water-filling reference', () => {
+    fc.assert(fc.property(capped(100_000), check), { numRuns: 300 });
+  });
+
+  it('the same with amounts whose products pass 2^53', () => {
+    fc.assert(fc.property(capped(5_000_000_000_000), check), { numRuns: 200 });
+  });
+});
+
+// ---------------------------------------------------------------------------
+// matchBogo
+
+/** Unit-by-unit reference of the greedy matching the spec describes. */
+function refMatchBogo(lines: readonly BogoLine[], buy: number, get: number, maxApplications: number | null) {
+  const avail = lines.map((l) => Math.max(0, l.available));
+  const rewardUnits = lines.map(() => 0);
+  const consumed = lines.map(() => 0);
+  let applications = 0;
+  const take = (set: number[], need: number, used: number[]) => {
+    for (const i of set) {
+      while (need > 0 && avail[i] > 0) {
+        avail[i]--;
+        used[i]++;
+        need--;
+      }
+    }
+    return need === 0;
+  };
+  while (maxApplications === null || applications < maxApplications) {
+    const idx = lines.map((_, i) => i);
+    // Rewards: cheapest first; on equal price the later line counts as cheaper.
+    const rewardSet = idx.filter((i) => lines[i].inRewardSet).sort((a, b) => lines[a].unitPrice - lines[b].unitPrice || b - a);
+    // Purchases: most expensive first; on equal price the earlier line counts as more expensive.
+    const buySet = idx.filter((i) => lines[i].inBuySet).sort((a, b) => lines[b].unitPrice - lines[a].unitPrice || a - b);
+    const r = lines.map(() => 0);
+    const bgt = lines.map(() => 0);
+    const ok = take(rewardSet, get, r) && take(buySet, buy, bgt);
+    if (!ok) break;
+    lines.forEach((_, i) => {
+      rewardUnits[i] += r[i];
+      consumed[i] += r[i] + bgt[i];
+    });
+    applications++;
+  }
+  return { applications, rewardUnits, consumed };
+}
+
+const bogoLine: fc.Arbitrary<BogoLine> = fc.record({
+  unitPrice: fc.constantFrom(0, 100, 100, 250, 500, 999),
+  available: fc.integer({ min: 0, max: 6 }),
+  inBuySet: fc.boolean(),
+  inRewardSet: fc.boolean(),
+});
+const bogoCase = fc.record({
+  lines: fc.array(bogoLine, { minLength: 0, maxLength: 8 }),
+  buy: fc.integer({ min: 1, max: 3 }),
+  get: fc.integer({ min: 1, max: 3 }),
+  maxApplications: fc.option(fc.integer({ min: 1, max: 4 }), { nil: null }),
+});
+
+describe('matchBogo', () => {
+  it('rewards exactly applications x get units, consumes no more than available, and matches the unit-by-unit reference', () => {
+    fc.assert(
+      fc.property(bogoCase, ({ lines, buy, get, maxApplications }) => {
+        const m = matchBogo(lines, buy, get, maxApplications);
+        expect(sum(m.rewardUnits)).toBe(m.applications * get);
+        expect(sum(m.consumed)).toBe(m.applications * (buy + get));
+        if (maxApplications !== null) expect(m.applications).toBeLessThanOrEqual(maxApplications);
+        lines.forEach((l, i) => {
+          expect(m.consumed[i]).toBeLessThanOrEqual(Math.max(0, l.available));
+          expect(m.rewardUnits[i]).toBeLessThanOrEqual(m.consumed[i]);
+          if (!l.inRewardSet) expect(m.rewardUnits[i]).toBe(0);
+          if (!l.inBuySet) expect(m.consumed[i]).toBe(m.rewardUnits[i]);
+        });
+        expect(m).toEqual(refMatchBogo(lines, buy, get, maxApplications));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('when the buy set and the reward set are the same lines, applies as often as the units allow', () => {
+    fc.assert(
+      fc.property(bogoCase, ({ lines, buy, get, maxApplications }) => {
+        const same = lines.map((l) => ({ ...l, inRewardSet: l.inBuySet }));
+        const units = sum(same.filter((l) => l.inBuySet).map((l) => l.available));
+        const m = matchBogo(same, buy, get, maxApplications);
+        expect(m.applications).toBe(Math.min(maxApplications ?? Infinity, Math.floor(units / (buy + get))));
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
