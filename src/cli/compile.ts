@@ -6,7 +6,8 @@ import { loadRuleset } from '../ruleset/load.js';
 import { EXIT, type CliIO } from './io.js';
 
 export async function compileCommand(args: { values: { rules?: string } }, io: CliIO): Promise<number> {
-  const loaded = await loadRuleset(resolve(io.cwd, args.values.rules ?? 'rules'));
+  const dir = args.values.rules ?? 'rules';
+  const loaded = await loadRuleset(resolve(io.cwd, dir), dir);
   if (!loaded.ruleset) {
     for (const d of loaded.diagnostics) io.stderr(formatDiagnostic(d) + '\n');
     return EXIT.usage;

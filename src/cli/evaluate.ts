@@ -21,7 +21,8 @@ export async function evaluateCommand(args: { values: { rules?: string; usage?: 
     if (!u.ok) return inputErrors(io, args.values.usage, u.errors);
     usage = u.value;
   }
-  const loaded = await loadRuleset(resolve(io.cwd, args.values.rules ?? 'rules'));
+  const dir = args.values.rules ?? 'rules';
+  const loaded = await loadRuleset(resolve(io.cwd, dir), dir);
   if (!loaded.prepared) {
     for (const d of loaded.diagnostics) io.stderr(formatDiagnostic(d) + '\n');
     io.stderr('discounts evaluate: the rules have errors\n');

@@ -9,7 +9,8 @@ import { EXIT, UsageError, type CliIO } from './io.js';
 export async function posSheetCommand(args: { values: { rules?: string; format?: string } }, io: CliIO): Promise<number> {
   const format = args.values.format ?? 'csv';
   if (format !== 'csv' && format !== 'json') throw new UsageError(`--format must be csv or json, not '${format}'`);
-  const result = compileRuleset(await readRulesDir(resolve(io.cwd, args.values.rules ?? 'rules')), { posChecks: false });
+  const dir = args.values.rules ?? 'rules';
+  const result = compileRuleset(await readRulesDir(resolve(io.cwd, dir), dir), { posChecks: false });
   if (!result.ruleset) {
     for (const d of result.diagnostics) io.stderr(formatDiagnostic(d) + '\n');
     return EXIT.usage;

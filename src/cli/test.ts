@@ -96,7 +96,7 @@ export async function testCommand(args: { positionals: string[] }, io: CliIO): P
     const rulesDir = resolve(io.cwd, dirname(dirname(file)));
     let loaded = rulesets.get(rulesDir);
     if (!loaded) {
-      loaded = await loadRuleset(rulesDir);
+      loaded = await loadRuleset(rulesDir, dirname(dirname(file)));
       rulesets.set(rulesDir, loaded);
       if (!loaded.prepared) for (const d of loaded.diagnostics) io.stderr(formatDiagnostic(d) + '\n');
     }

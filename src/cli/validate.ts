@@ -14,10 +14,8 @@ export async function diagnose(paths: string[], io: CliIO): Promise<{ diagnostic
   for (const p of paths) {
     const abs = resolve(io.cwd, p);
     if (await isDirectory(abs)) {
-      const sources = await readRulesDir(abs);
-      const rel = (s: { path: string; text: string }) => ({ path: join(p, s.path.slice(abs.length + 1)), text: s.text });
-      const result = compileRuleset({ store: sources.store && rel(sources.store), storePath: join(p, STORE_FILE), rules: sources.rules.map(rel) });
-      diagnostics.push(...result.diagnostics);
+      const sources = await readRulesDir(abs, p);
+      diagnostics.push(...compileRuleset(sources).diagnostics);
       rules += sources.rules.length;
     } else {
       const text = await readFile(abs, 'utf8').catch(() => {

@@ -426,15 +426,13 @@ export function formatDiagnostic(d: Diagnostic): string {
   return `${d.path}:${d.line}:${d.col}: ${d.severity} ${d.code}: ${d.message}`;
 }
 
-/** Canonical JSON: object keys sorted, so equal content always hashes equally. */
-export function canonicalJson(value: unknown): string {
-  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  const keys = Object.keys(value).filter((k) => (value as Record<string, unknown>)[k] !== undefined).sort();
-  return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`).join(',')}}`;
-}
-
+/**
+ * Content hash of the compiled ruleset and store policy. Every object hashed here is built by this
+ * module with a fixed key order (never copied from a document), and discounts are sorted by id, so
+ * plain JSON.stringify is canonical: equal content gives equal versions, whatever the file order,
+ * the key order or the comments in the sources. The source path is not part of the content.
+ */
 function rulesetVersion(policy: StorePolicy, discounts: CompiledDiscount[]): string {
-  const content = canonicalJson({ policy, discounts: discounts.map(({ source: _source, ...rest }) => rest) });
+  const content = JSON.stringify({ policy, discounts }, (key, value) => (key === 'source' ? undefined : value));
   return bytesToHex(sha256(utf8ToBytes(content))).slice(0, 16);
 }

@@ -75,7 +75,7 @@ export function evaluate(rs: PreparedRuleset, req: EvaluateRequest, opts: Evalua
     if (d.stackable) stackable.push(o.plan);
     else plans.push({ discounts: [o.plan], stackable: false, priority: d.priority, id: d.id });
   }
-  if (stackable.length) plans.unshift({ discounts: stackable.sort((a, b) => a.rank! - b.rank!), stackable: true, priority: 0, id: '' });
+  if (stackable.length) plans.unshift({ discounts: sortByRank(stackable), stackable: true, priority: 0, id: '' });
   const pricingPolicy = { minimumUnitPrice: policy.minimumUnitPrice, maxDiscountBps: policy.maxDiscountBps };
   const floors = lineFloors(cart, pricingPolicy);
   const priced = plans.map((p) => ({ ...p, result: pricePlan(cart, p.discounts, pricingPolicy, floors) }));
@@ -165,6 +165,19 @@ export function evaluate(rs: PreparedRuleset, req: EvaluateRequest, opts: Evalua
     applied,
     rejected,
   };
+}
+
+/** Plan discounts in application order, by their precomputed rank (a native numeric sort). */
+function sortByRank(list: PlanDiscount[]): PlanDiscount[] {
+  const n = list.length;
+  if (n < 2) return list;
+  if (n >= 65536) return list.sort((a, b) => a.rank! - b.rank!);
+  const keys = new Float64Array(n);
+  for (let i = 0; i < n; i++) keys[i] = list[i].rank! * 65536 + i; // ranks are unique; i < 2^16 (500 lines x rules is far less)
+  keys.sort();
+  const out = new Array<PlanDiscount>(n);
+  for (let i = 0; i < n; i++) out[i] = list[keys[i] % 65536];
+  return out;
 }
 
 function tieBreak(
@@ -270,38 +283,37 @@ function forEachIndexedCandidate(rs: PreparedRuleset, cart: CartView, visit: (pd
   }
 }
 
+const NO_LINES: number[] = [];
+
 /** Ascending indices of the lines a selector matches (category OR product listed). */
 function linesFor(sel: Selector | null, cart: CartView): number[] {
   if (!sel) return cart.allLines;
-  let first: number[] | null = null;
-  let merged: number[] | null = null;
-  const add = (selected: ReadonlySet<string>, byKey: Map<string, number[]>) => {
-    if (selected.size === 0) return;
-    const take = (l: number[]) => {
-      if (first === null) first = l;
-      else {
-        merged ??= first.slice();
-        for (const i of l) merged.push(i);
-      }
-    };
-    if (selected.size <= byKey.size) {
-      for (const k of selected) {
-        const l = byKey.get(k);
-        if (l) take(l);
-      }
-    } else {
-      for (const [k, l] of byKey) if (selected.has(k)) take(l);
-    }
-  };
-  add(sel.categories, cart.byCategory);
-  add(sel.products, cart.byProduct);
-  if (merged === null) return first ?? []; // one cart list: already ascending and unique
-  const out = merged as number[];
+  if (sel.onlyCategory !== null) return cart.byCategory.get(sel.onlyCategory) ?? NO_LINES;
+  const lists: number[][] = [];
+  collect(sel.categories, cart.byCategory, lists);
+  collect(sel.products, cart.byProduct, lists);
+  if (lists.length === 0) return NO_LINES;
+  if (lists.length === 1) return lists[0]; // one cart list: already ascending and unique
+  const out: number[] = [];
+  for (const l of lists) for (const i of l) out.push(i);
   out.sort((a, b) => a - b);
   let w = 0;
   for (let r = 0; r < out.length; r++) if (r === 0 || out[r] !== out[r - 1]) out[w++] = out[r];
   out.length = w;
   return out;
+}
+
+/** The cart's line lists for the selected keys, iterating the smaller side. */
+function collect(selected: ReadonlySet<string>, byKey: Map<string, number[]>, into: number[][]): void {
+  if (selected.size === 0) return;
+  if (selected.size <= byKey.size) {
+    for (const k of selected) {
+      const l = byKey.get(k);
+      if (l) into.push(l);
+    }
+  } else {
+    for (const [k, l] of byKey) if (selected.has(k)) into.push(l);
+  }
 }
 
 function eligibility(pd: PreparedDiscount, cart: CartView, facts: Facts): Outcome {

@@ -12,6 +12,8 @@ import { compileCondition, type Predicate } from './conditions.js';
 export interface Selector {
   categories: ReadonlySet<string>;
   products: ReadonlySet<string>;
+  /** The one category when the selector is exactly one category (the common case): a direct lookup. */
+  onlyCategory: string | null;
 }
 
 export interface PreparedDiscount {
@@ -106,5 +108,7 @@ export function prepareRuleset(compiled: CompiledRuleset): PreparedRuleset {
 
 function toSelector(sel: ItemSelector | null): Selector | null {
   if (!sel) return null;
-  return { categories: new Set(sel.categories ?? []), products: new Set(sel.products ?? []) };
+  const categories = new Set(sel.categories ?? []);
+  const products = new Set(sel.products ?? []);
+  return { categories, products, onlyCategory: categories.size === 1 && products.size === 0 ? [...categories][0] : null };
 }

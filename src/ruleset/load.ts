@@ -16,16 +16,19 @@ export interface LoadedSources {
   rules: RuleSource[];
 }
 
-/** Reads the rule sources of a directory. */
-export async function readRulesDir(dir: string): Promise<LoadedSources> {
+/**
+ * Reads the rule sources of a directory. Paths in the sources (and so in diagnostics) are
+ * `displayDir` joined with the file name: pass the directory as the user wrote it.
+ */
+export async function readRulesDir(dir: string, displayDir: string = dir): Promise<LoadedSources> {
   const entries = await readdir(dir, { withFileTypes: true });
   const names = entries
     .filter((e) => e.isFile() && RULE_FILE.test(e.name) && e.name !== STORE_FILE)
     .map((e) => e.name)
     .sort();
-  const rules = await Promise.all(names.map(async (name) => ({ path: join(dir, name), text: await readFile(join(dir, name), 'utf8') })));
-  const storePath = join(dir, STORE_FILE);
-  const store = await readFile(storePath, 'utf8').then(
+  const rules = await Promise.all(names.map(async (name) => ({ path: join(displayDir, name), text: await readFile(join(dir, name), 'utf8') })));
+  const storePath = join(displayDir, STORE_FILE);
+  const store = await readFile(join(dir, STORE_FILE), 'utf8').then(
     (text) => ({ path: storePath, text }),
     () => null,
   );
@@ -37,8 +40,8 @@ export interface LoadedRuleset extends CompileResult {
 }
 
 /** Reads, compiles and prepares a rules directory. */
-export async function loadRuleset(dir: string): Promise<LoadedRuleset> {
-  const sources = await readRulesDir(dir);
+export async function loadRuleset(dir: string, displayDir: string = dir): Promise<LoadedRuleset> {
+  const sources = await readRulesDir(dir, displayDir);
   const result = compileRuleset(sources);
   return { ...result, prepared: result.ruleset ? prepareRuleset(result.ruleset) : null };
 }

@@ -47,3 +47,26 @@ describe('store time', () => {
     expect(isValidTimeZone('Mars/Olympus')).toBe(false);
   });
 });
+
+describe('memoised offsets', () => {
+  // wallTimeAt memoises zone offsets per 15 minutes; it must agree with Intl at every instant,
+  // including across transitions and in zones with 30- and 45-minute offsets.
+  const intl = (ms: number, tz: string) => {
+    const parts = new Intl.DateTimeFormat('en-US', {
+      timeZone: tz, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit',
+    }).formatToParts(new Date(ms));
+    const get = (t: string) => Number(parts.find((p) => p.type === t)!.value);
+    return { year: get('year'), month: get('month'), day: get('day'), hour: get('hour') % 24, minute: get('minute'), second: get('second') };
+  };
+  for (const tz of ['America/Los_Angeles', 'Australia/Lord_Howe', 'Asia/Kathmandu', 'Europe/London', 'UTC']) {
+    it(`agrees with Intl in ${tz} around the 2026 transitions`, () => {
+      const starts = [Date.UTC(2026, 2, 7), Date.UTC(2026, 2, 28), Date.UTC(2026, 3, 4), Date.UTC(2026, 9, 3), Date.UTC(2026, 9, 24), Date.UTC(2026, 9, 31)];
+      for (const start of starts) {
+        for (let ms = start; ms < start + 3 * 86_400_000; ms += 7 * 60_000 + 13_000) {
+          const { millisecond: _ms, ...w } = wallTimeAt(ms, tz);
+          expect(w).toEqual(intl(ms, tz));
+        }
+      }
+    });
+  }
+});
