@@ -104,6 +104,12 @@ export function compileCondition(c: EngineCondition): Predicate {
   // Specialised fast paths for the shapes the compiler emits most.
   if (segs && segs.length === 1 && typeof segs[0] === 'string') {
     const key = segs[0];
+    const get = FIELD_READERS[fact]?.[key];
+    if (get && c.params === undefined) {
+      // A reader written for this fact and field: its property loads stay monomorphic.
+      if (c.operator === 'contains') return (f) => { const a = get(f); return Array.isArray(a) && arrayHas(a, value); };
+      return (f) => op(get(f), value);
+    }
     return (f) => {
       let v = f[fact];
       if (v === undefined && !(fact in f)) throw new Error(`Undefined fact: ${fact}`);
@@ -114,6 +120,35 @@ export function compileCondition(c: EngineCondition): Predicate {
   }
   return (f) => op(read(f), value);
 }
+
+// One reader per (fact, field) the compiler emits or authors commonly use. Each is its own function
+// so V8 keeps a monomorphic inline cache per field; each keeps json-rules-engine's semantics
+// (undefined fact -> error; non-object fact -> the fact itself; missing own field -> undefined).
+type Reader = (f: Facts) => unknown;
+const own = Object.prototype.hasOwnProperty;
+function missingFact(fact: string): never {
+  throw new Error(`Undefined fact: ${fact}`);
+}
+const FIELD_READERS: Record<string, Record<string, Reader>> = {
+  cart: {
+    subtotal: (f) => { const v: any = f.cart; if (v === undefined && !('cart' in f)) missingFact('cart'); return v !== null && typeof v === 'object' ? (own.call(v, 'subtotal') ? v.subtotal : undefined) : v; },
+    itemCount: (f) => { const v: any = f.cart; if (v === undefined && !('cart' in f)) missingFact('cart'); return v !== null && typeof v === 'object' ? (own.call(v, 'itemCount') ? v.itemCount : undefined) : v; },
+    lineCount: (f) => { const v: any = f.cart; if (v === undefined && !('cart' in f)) missingFact('cart'); return v !== null && typeof v === 'object' ? (own.call(v, 'lineCount') ? v.lineCount : undefined) : v; },
+    categories: (f) => { const v: any = f.cart; if (v === undefined && !('cart' in f)) missingFact('cart'); return v !== null && typeof v === 'object' ? (own.call(v, 'categories') ? v.categories : undefined) : v; },
+    productIds: (f) => { const v: any = f.cart; if (v === undefined && !('cart' in f)) missingFact('cart'); return v !== null && typeof v === 'object' ? (own.call(v, 'productIds') ? v.productIds : undefined) : v; },
+  },
+  clock: {
+    epochMs: (f) => { const v: any = f.clock; if (v === undefined && !('clock' in f)) missingFact('clock'); return v !== null && typeof v === 'object' ? (own.call(v, 'epochMs') ? v.epochMs : undefined) : v; },
+    dayOfWeek: (f) => { const v: any = f.clock; if (v === undefined && !('clock' in f)) missingFact('clock'); return v !== null && typeof v === 'object' ? (own.call(v, 'dayOfWeek') ? v.dayOfWeek : undefined) : v; },
+    previousDayOfWeek: (f) => { const v: any = f.clock; if (v === undefined && !('clock' in f)) missingFact('clock'); return v !== null && typeof v === 'object' ? (own.call(v, 'previousDayOfWeek') ? v.previousDayOfWeek : undefined) : v; },
+    minuteOfDay: (f) => { const v: any = f.clock; if (v === undefined && !('clock' in f)) missingFact('clock'); return v !== null && typeof v === 'object' ? (own.call(v, 'minuteOfDay') ? v.minuteOfDay : undefined) : v; },
+  },
+  session: {
+    hasCustomer: (f) => { const v: any = f.session; if (v === undefined && !('session' in f)) missingFact('session'); return v !== null && typeof v === 'object' ? (own.call(v, 'hasCustomer') ? v.hasCustomer : undefined) : v; },
+    hasCustomerId: (f) => { const v: any = f.session; if (v === undefined && !('session' in f)) missingFact('session'); return v !== null && typeof v === 'object' ? (own.call(v, 'hasCustomerId') ? v.hasCustomerId : undefined) : v; },
+    tier: (f) => { const v: any = f.session; if (v === undefined && !('session' in f)) missingFact('session'); return v !== null && typeof v === 'object' ? (own.call(v, 'tier') ? v.tier : undefined) : v; },
+  },
+};
 
 /** The json-rules-engine reference: decides one rule's named top-level checks with the real engine. */
 export async function runWithEngine(
