@@ -81,49 +81,95 @@ export interface CompileOptions {
   posChecks?: boolean;
 }
 
+export interface StoreResult {
+  /** The policy, or null when store.yaml has errors. */
+  policy: StorePolicy | null;
+  /** The policy rules are checked against: the store's, or the defaults when it is missing or broken. */
+  effective: StorePolicy;
+  diagnostics: Diagnostic[];
+}
+
+/** What one rule file compiles to on its own; the cross-file checks happen in linkRuleset. */
+export interface FileResult {
+  path: string;
+  diagnostics: Diagnostic[];
+  /** The compiled discount when the file has no error of its own. */
+  discount: CompiledDiscount | null;
+  /** The raw id and code (when they are strings) and where they are written, for the cross-file checks. */
+  id: { value: string; line: number; col: number } | null;
+  code: { value: string; line: number; col: number } | null;
+}
+
+/** All stages: store policy, each rule file, then the link (cross-file checks, order, version). */
 export function compileRuleset(
   input: { store: RuleSource | null; storePath?: string; rules: RuleSource[] },
   options: CompileOptions = {},
 ): CompileResult {
+  const store = compileStorePolicy(input.store, input.storePath ?? 'store.yaml');
+  const files = [...input.rules].sort((a, b) => cmp(a.path, b.path)).map((r) => compileRuleFile(r, store.effective, options));
+  return linkRuleset(store, files);
+}
+
+export function compileStorePolicy(source: RuleSource | null, storePath: string): StoreResult {
   const diagnostics: Diagnostic[] = [];
-  const policy = compileStore(input.store, input.storePath ?? 'store.yaml', diagnostics);
-  const effectivePolicy = policy ?? compilePolicyValues(DEFAULT_POLICY);
+  const policy = compileStore(source, storePath, diagnostics);
+  return { policy, effective: policy ?? compilePolicyValues(DEFAULT_POLICY), diagnostics };
+}
 
-  const built: CompiledDiscount[] = [];
-  const byId = new Map<string, SourceDocument>();
-  const byCode = new Map<string, SourceDocument>();
-  const sources = [...input.rules].sort((a, b) => cmp(a.path, b.path));
-  for (const source of sources) {
-    const src = parseSource(source.path, source.text);
-    diagnostics.push(...src.diagnostics);
-    if (src.diagnostics.length) continue;
-    const before = diagnostics.length;
-    const issues = schemaIssues(validators.rule(src.value) ? null : validators.rule.errors, src.value);
-    for (const i of issues) diagnostics.push(diag(src, i.pointer, 'rule_schema_error', i.message));
-    // Meaning checks run even when the shape is wrong, on whatever parts are well-formed, so an
-    // author sees every problem at once.
-    const raw = (src.value ?? {}) as Record<string, unknown>;
-    meaningChecks(raw, src, effectivePolicy, diagnostics, options.posChecks !== false);
-    // Cross-file checks: the first file (by path) keeps the id/code; later ones are errors.
-    if (typeof raw.id === 'string') {
-      const first = byId.get(raw.id);
-      if (first) diagnostics.push(diag(src, ['id'], 'duplicate_id', `id '${raw.id}' is also used by ${first.path}`));
-      else byId.set(raw.id, src);
+/** Parse, shape and meaning checks, and the build, for one rule file. Pure; files are independent. */
+export function compileRuleFile(source: RuleSource, policy: StorePolicy, options: CompileOptions = {}): FileResult {
+  const src = parseSource(source.path, source.text);
+  const result: FileResult = { path: source.path, diagnostics: [...src.diagnostics], discount: null, id: null, code: null };
+  if (src.diagnostics.length) return result;
+  const issues = schemaIssues(validators.rule(src.value) ? null : validators.rule.errors, src.value);
+  for (const i of issues) result.diagnostics.push(diag(src, i.pointer, 'rule_schema_error', i.message));
+  // Meaning checks run even when the shape is wrong, on whatever parts are well-formed, so an
+  // author sees every problem at once.
+  const raw = (src.value ?? {}) as Record<string, unknown>;
+  meaningChecks(raw, src, policy, result.diagnostics, options.posChecks !== false);
+  if (typeof raw.id === 'string') result.id = { value: raw.id, ...src.locate(['id']) };
+  if (typeof raw.code === 'string') result.code = { value: raw.code, ...src.locate(['code']) };
+  if (!result.diagnostics.some((d) => d.severity === 'error')) result.discount = buildDiscount(raw as unknown as RuleDocument, src, policy);
+  return result;
+}
+
+/**
+ * The link stage: duplicate ids and codes across files (the first file by path keeps them; later
+ * ones are errors), sorted diagnostics, discounts in id order, and the version. The result does
+ * not depend on the order of `files`.
+ */
+export function linkRuleset(store: StoreResult, files: readonly FileResult[]): CompileResult {
+  const diagnostics: Diagnostic[] = [...store.diagnostics];
+  const byId = new Map<string, string>();
+  const byCode = new Map<string, string>();
+  const ordered = [...files].sort((a, b) => cmp(a.path, b.path));
+  for (const f of ordered) {
+    diagnostics.push(...f.diagnostics);
+    if (f.id) {
+      const first = byId.get(f.id.value);
+      if (first) diagnostics.push({ path: f.path, line: f.id.line, col: f.id.col, severity: 'error', code: 'duplicate_id', message: `id '${f.id.value}' is also used by ${first}` });
+      else byId.set(f.id.value, f.path);
     }
-    if (typeof raw.code === 'string') {
-      const norm = normalizeCode(raw.code);
+    if (f.code) {
+      const norm = normalizeCode(f.code.value);
       const other = byCode.get(norm);
-      if (other) diagnostics.push(diag(src, ['code'], 'duplicate_code', `code '${raw.code}' is also used by ${other.path} (codes are case-insensitive)`));
-      else byCode.set(norm, src);
+      if (other)
+        diagnostics.push({
+          path: f.path,
+          line: f.code.line,
+          col: f.code.col,
+          severity: 'error',
+          code: 'duplicate_code',
+          message: `code '${f.code.value}' is also used by ${other} (codes are case-insensitive)`,
+        });
+      else byCode.set(norm, f.path);
     }
-    if (!diagnostics.slice(before).some((d) => d.severity === 'error')) built.push(buildDiscount(raw as unknown as RuleDocument, src, effectivePolicy));
   }
-
   sortDiagnostics(diagnostics);
-  if (diagnostics.some((d) => d.severity === 'error') || !policy && input.store) return { ruleset: null, diagnostics };
-  const discounts = built.sort((a, b) => cmp(a.id, b.id));
-  const version = rulesetVersion(effectivePolicy, discounts);
-  return { ruleset: { version, policy: effectivePolicy, discounts }, diagnostics };
+  if (!store.policy || diagnostics.some((d) => d.severity === 'error')) return { ruleset: null, diagnostics };
+  const discounts = ordered.map((f) => f.discount!).sort((a, b) => cmp(a.id, b.id));
+  const version = rulesetVersion(store.policy, discounts);
+  return { ruleset: { version, policy: store.policy, discounts }, diagnostics };
 }
 
 // ---------------------------------------------------------------------------
