@@ -35,9 +35,8 @@ interface CartView extends PricingCart {
   allLines: number[];
 }
 
-type Outcome =
-  | { kind: 'ineligible'; reason: EligibilityReason }
-  | { kind: 'eligible'; plan: PlanDiscount };
+/** An eligible discount's plan entry, or the first eligibility check it failed. */
+type Outcome = PlanDiscount | EligibilityReason;
 
 /** Evaluates a request that passed checkRequest. */
 export function evaluate(rs: PreparedRuleset, req: EvaluateRequest, opts: EvaluateOptions): EvaluateResponse {
@@ -77,10 +76,10 @@ export function evaluate(rs: PreparedRuleset, req: EvaluateRequest, opts: Evalua
   const plans: { discounts: PlanDiscount[]; stackable: boolean; priority: number; id: string }[] = [];
   for (const ordinal of decided) {
     const o = outcomes[ordinal]!;
-    if (o.kind !== 'eligible') continue;
+    if (typeof o === 'string') continue;
     const d = rs.discounts[ordinal].discount;
-    if (d.stackable) stackable.push(o.plan);
-    else plans.push({ discounts: [o.plan], stackable: false, priority: d.priority, id: d.id });
+    if (d.stackable) stackable.push(o);
+    else plans.push({ discounts: [o], stackable: false, priority: d.priority, id: d.id });
   }
   if (stackable.length) plans.unshift({ discounts: sortByRank(stackable), stackable: true, priority: 0, id: '' });
   const pricingPolicy = { minimumUnitPrice: policy.minimumUnitPrice, maxDiscountBps: policy.maxDiscountBps };
@@ -105,7 +104,7 @@ export function evaluate(rs: PreparedRuleset, req: EvaluateRequest, opts: Evalua
   // What each eligible discount came to.
   const applied: AppliedDiscount[] = [];
   const lineDiscount = new Array<number>(req.lines.length).fill(0);
-  const leftOut = new Map<number, Rejection>(); // by ordinal
+  const leftOut: (Rejection | undefined)[] = new Array(rs.discounts.length); // by ordinal
   const winnerIds = winner ? winner.result.entries.filter((e) => e.amount > 0).map((e) => e.discount.id) : [];
   const notCombinable = `cannot be combined with ${winnerIds.join(', ')}, which ${storeFirst ? 'the store policy prefers' : 'saves the customer more'}`;
   for (const p of priced) {
@@ -121,15 +120,15 @@ export function evaluate(rs: PreparedRuleset, req: EvaluateRequest, opts: Evalua
         }
         applied.push({ discountId: d.id, name: d.name, type: d.type, code: d.displayCode, amount: entry.amount, allocations, pos: pd.pos && { ...pd.pos } });
       } else if (entry.amount > 0 && winner) {
-        leftOut.set(pd.ordinal, {
+        leftOut[pd.ordinal] = {
           discountId: d.id,
           code: null,
           reason: 'NOT_COMBINABLE',
           message: `${d.name} ${notCombinable}`,
           winner: winnerIds,
-        });
+        };
       } else {
-        leftOut.set(pd.ordinal, { discountId: d.id, code: null, reason: 'NO_REMAINING_VALUE', message: `${d.name} has no value left on this cart` });
+        leftOut[pd.ordinal] = { discountId: d.id, code: null, reason: 'NO_REMAINING_VALUE', message: `${d.name} has no value left on this cart` };
       }
     }
   }
@@ -153,7 +152,7 @@ export function evaluate(rs: PreparedRuleset, req: EvaluateRequest, opts: Evalua
   for (const ordinal of decided) {
     const o = outcomes[ordinal]!;
     if (rs.discounts[ordinal].discount.code !== null) continue;
-    if (o.kind === 'ineligible' ? req.explain : leftOut.has(ordinal)) automaticOrdinals.push(ordinal);
+    if (typeof o === 'string' ? req.explain : leftOut[ordinal] !== undefined) automaticOrdinals.push(ordinal);
   }
   automaticOrdinals.sort((a, b) => a - b);
   for (const ordinal of automaticOrdinals) rejected.push(rejectionFor(rs.discounts[ordinal], outcomes[ordinal]!, leftOut, facts, policy)!);
@@ -326,12 +325,12 @@ function collect(selected: ReadonlySet<string>, byKey: Map<string, number[]>, in
 
 function eligibility(pd: PreparedDiscount, cart: CartView, facts: Facts): Outcome {
   const d = pd.discount;
-  if (!d.enabled) return { kind: 'ineligible', reason: 'INACTIVE' };
-  for (const check of pd.checks) if (!check.test(facts)) return { kind: 'ineligible', reason: check.reason };
+  if (!d.enabled) return 'INACTIVE';
+  for (const check of pd.checks) if (!check.test(facts)) return check.reason;
   const eligible = linesFor(pd.appliesTo, cart);
   const plan: PlanDiscount = { id: d.id, key: pd.ordinal, rank: pd.applicationRank, type: d.type, priority: d.priority, sortValue: d.sortValue, action: d.action, eligible };
   if (d.action.type === 'bogo') plan.reward = linesFor(pd.rewardAppliesTo, cart);
-  return { kind: 'eligible', plan };
+  return plan;
 }
 
 // ---------------------------------------------------------------------------
@@ -340,22 +339,22 @@ function eligibility(pd: PreparedDiscount, cart: CartView, facts: Facts): Outcom
 function rejectionFor(
   pd: PreparedDiscount,
   o: Outcome,
-  leftOut: Map<number, Rejection>,
+  leftOut: readonly (Rejection | undefined)[],
   facts: Facts,
   policy: PreparedRuleset['compiled']['policy'],
 ): Rejection | null {
   const d = pd.discount;
-  if (o.kind === 'eligible') return leftOut.get(pd.ordinal) ?? null;
-  const base = { discountId: d.id, code: null, reason: o.reason };
+  if (typeof o !== 'string') return leftOut[pd.ordinal] ?? null;
+  const base = { discountId: d.id, code: null, reason: o };
   const money = (m: number) => formatMoney(m, policy.currency, policy.minorDigits);
-  switch (o.reason) {
+  switch (o) {
     case 'MIN_PURCHASE_NOT_MET': {
       const subtotal = (facts.cart as { subtotal: number }).subtotal;
       const shortfall = d.minPurchase! - subtotal;
       return { ...base, message: `Spend ${money(shortfall)} more to get ${d.name} (minimum purchase ${money(d.minPurchase!)})`, shortfall };
     }
     default:
-      return { ...base, message: reasonMessage(o.reason, d) };
+      return { ...base, message: reasonMessage(o, d) };
   }
 }
 
