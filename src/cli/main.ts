@@ -41,7 +41,7 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
     io.stdout(HELP);
     return name ? EXIT.ok : EXIT.usage;
   }
-  const command = COMMANDS[name];
+  const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
   if (!command) {
     io.stderr(`discounts: unknown command '${name}'\n\n${HELP}`);
     return EXIT.usage;

@@ -39,13 +39,14 @@ function resolve(schema: JsonSchema | undefined, root: JsonSchema): JsonSchema |
   if (!schema?.$ref) return schema;
   if (schema.$ref === CONDITION) return { $ref: CONDITION };
   const name = schema.$ref.replace('#/definitions/', '');
-  return root.definitions?.[name];
+  return root.definitions && Object.hasOwn(root.definitions, name) ? root.definitions[name] : undefined;
 }
 
 function childSchema(schema: JsonSchema | undefined, key: string, root: JsonSchema): JsonSchema | undefined {
   if (!schema) return undefined;
   if (schema.$ref === CONDITION) return key === 'not' || key === 'all' || key === 'any' ? { $ref: CONDITION } : undefined;
-  const p = schema.properties?.[key] ?? (typeof schema.additionalProperties === 'object' ? schema.additionalProperties : undefined);
+  const own = schema.properties && Object.hasOwn(schema.properties, key) ? schema.properties[key] : undefined;
+  const p = own ?? (typeof schema.additionalProperties === 'object' ? schema.additionalProperties : undefined);
   return resolve(p, root);
 }
 

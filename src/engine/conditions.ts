@@ -89,7 +89,7 @@ export function compileCondition(c: EngineCondition): Predicate {
     const sub = compileCondition(c.not);
     return (f) => !sub(f);
   }
-  const op = OPERATOR_IMPLS[c.operator];
+  const op = Object.hasOwn(OPERATOR_IMPLS, c.operator) ? OPERATOR_IMPLS[c.operator] : undefined;
   if (!op) throw new Error(`unknown operator '${c.operator}'`);
   const fact = c.fact;
   const value = c.value;
@@ -104,7 +104,9 @@ export function compileCondition(c: EngineCondition): Predicate {
   // Specialised fast paths for the shapes the compiler emits most.
   if (segs && segs.length === 1 && typeof segs[0] === 'string') {
     const key = segs[0];
-    const get = FIELD_READERS[fact]?.[key];
+    // Own properties only: a path such as $.__proto__ or $.toString must not find Object.prototype.
+    const readers = Object.hasOwn(FIELD_READERS, fact) ? FIELD_READERS[fact] : undefined;
+    const get = readers && Object.hasOwn(readers, key) ? readers[key] : undefined;
     if (get && c.params === undefined) {
       // A reader written for this fact and field: its property loads stay monomorphic.
       if (c.operator === 'contains') return (f) => { const a = get(f); return Array.isArray(a) && arrayHas(a, value); };

@@ -262,8 +262,11 @@ function buildFacts(rs: PreparedRuleset, req: EvaluateRequest, cart: CartView, o
     clock: { epochMs, dayOfWeek: dow, previousDayOfWeek: previousDay(dow), minuteOfDay: wall.hour * 60 + wall.minute },
     session: { hasCustomer: customer !== undefined, hasCustomerId: customerId !== null, tier },
     usage: (params: { discountId: string }) => {
-      const u = usage[params.discountId];
-      return { used: u?.used ?? 0, customerUsed: customerId !== null ? (u?.customers?.[customerId] ?? 0) : 0 };
+      // Own properties only: ids such as "constructor" must not read Object.prototype.
+      const u = Object.hasOwn(usage, params.discountId) ? usage[params.discountId] : undefined;
+      const customers = u?.customers;
+      const customerUsed = customerId !== null && customers && Object.hasOwn(customers, customerId) ? customers[customerId] : 0;
+      return { used: u?.used ?? 0, customerUsed };
     },
     bogo: (params: { discountId: string }) => {
       const pd = rs.byId.get(params.discountId)!;

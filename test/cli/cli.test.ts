@@ -187,3 +187,28 @@ describe('bin/discounts.js', () => {
     expect(bad.stderr).toMatch(/not valid JSON/);
   });
 });
+
+describe('hostile names', () => {
+  it('commands named after Object.prototype members are unknown commands', async () => {
+    for (const name of ['constructor', 'toString', '__proto__', 'hasOwnProperty']) expect((await run([name])).code).toBe(2);
+  });
+  it('a rule with a condition on $.__proto__ validates and evaluates without throwing', async () => {
+    const dir = tempRules();
+    writeFileSync(join(dir, 'rules', 'proto.yaml'), 'id: proto\nname: Proto\ntype: fixed\nvalue: 1\nstackable: true\nconditions:\n  all:\n    - { fact: cart, path: $.__proto__, operator: notEqual, value: 1 }\n    - { fact: customer, path: $.constructor, operator: notEqual, value: 1 }\n');
+    expect((await run(['validate', 'rules'], { cwd: dir })).code).toBe(0);
+    const r = await run(['evaluate', '--rules', 'rules', 'rules/carts/demo.json'], { cwd: dir });
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).applied.map((a: any) => a.discountId)).toContain('proto');
+  });
+  it('customer ids such as "constructor" have no usage unless the usage file says so', async () => {
+    const dir = tempRules();
+    writeFileSync(join(dir, 'usage.json'), JSON.stringify({ save5: { used: 0, customers: { someone: 1 } } }));
+    for (const id of ['constructor', '__proto__', 'toString']) {
+      const cart = JSON.parse(readFileSync(join(dir, 'rules/carts/demo.json'), 'utf8'));
+      cart.customer = { id };
+      writeFileSync(join(dir, 'cart.json'), JSON.stringify(cart));
+      const r = await run(['evaluate', '--rules', 'rules', '--usage', 'usage.json', 'cart.json'], { cwd: dir });
+      expect(JSON.parse(r.stdout).applied.map((a: any) => a.discountId), id).toContain('save5');
+    }
+  });
+});

@@ -363,3 +363,21 @@ describe('demo rules: compiled eligibility vs json-rules-engine', () => {
       expect(seen.get(outcome) ?? 0, outcome).toBeGreaterThan(0);
   });
 });
+
+describe('prototype property names', () => {
+  // Paths and ids that name Object.prototype members must read nothing, never throw.
+  it('conditions on $.__proto__, $.constructor, $.toString, $.hasOwnProperty, $.valueOf decide like json-rules-engine', async () => {
+    const { compileCondition, runWithEngine } = await import('../../src/engine/conditions.js');
+    for (const fact of ['cart', 'customer', 'time']) {
+      for (const name of ['__proto__', 'constructor', 'toString', 'hasOwnProperty', 'valueOf']) {
+        for (const operator of ['equal', 'notEqual', 'contains', 'lessThan']) {
+          const leaf = { fact, path: `$.${name}`, operator, value: 1 } as const;
+          const facts = { cart: { subtotal: 5, categories: ['a'] }, customer: { tier: 'gold' }, time: { hour: 3 } };
+          const rule = { name: 'r', priority: 1, conditions: { all: [leaf] }, event: { type: 'eligible' } };
+          const expected = (await runWithEngine([rule], facts)).get('r')!.passed;
+          expect(compileCondition(leaf)(facts), `${fact} ${name} ${operator}`).toBe(expected);
+        }
+      }
+    }
+  });
+});
