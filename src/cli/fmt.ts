@@ -1,7 +1,7 @@
 // `discounts fmt [--check] [paths]`
 
 import { readdir, readFile, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { formatDiagnostic } from '../dsl/compile.js';
 import { formatDocument } from '../dsl/format.js';
 import { isDirectory, RULE_FILE, STORE_FILE } from '../ruleset/load.js';
@@ -26,7 +26,7 @@ export async function fmtCommand(args: { values: { check?: boolean }; positional
       status = EXIT.usage;
       continue;
     }
-    const kind = file.endsWith(STORE_FILE) ? 'store' : 'rule';
+    const kind = basename(file) === STORE_FILE ? 'store' : 'rule';
     const result = formatDocument(file, text, kind);
     if (!result.ok) {
       for (const d of result.diagnostics) io.stderr(formatDiagnostic(d) + '\n');

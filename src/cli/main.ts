@@ -6,6 +6,7 @@ import { evaluateCommand } from './evaluate.js';
 import { fmtCommand } from './fmt.js';
 import { posSheetCommand } from './pos-sheet.js';
 import { EXIT, UsageError, type CliIO } from './io.js';
+import { RulesDirError } from '../ruleset/load.js';
 import { testCommand } from './test.js';
 import { validateCommand } from './validate.js';
 
@@ -15,13 +16,13 @@ Commands:
   validate [paths] [--json]                 check rule files (default rules/); exit 1 on any error
   fmt [--check] [paths]                     rewrite rule files in canonical form; --check lists files that would change
   test [paths]                              run rule tests (default rules/tests/)
-  evaluate --rules DIR [--usage FILE] [CART.json | -]
+  evaluate [--rules DIR] [--usage FILE] [CART.json | -]
                                             price a cart (JSON file or stdin) and print the response
-  compile --rules DIR                       print the compiled ruleset (json-rules-engine rules + pricing actions)
+  compile [--rules DIR]                     print the compiled ruleset (json-rules-engine rules + pricing actions)
   pos-sheet [--rules DIR] [--format csv|json]
                                             list the discounts to create or check in the store's POS
 
-Exit codes: 0 ok, 1 check failed, 2 bad input.
+--rules defaults to rules/. Exit codes: 0 ok, 1 check failed, 2 bad input.
 `;
 
 type Options = Record<string, { type: 'string' | 'boolean'; short?: string }>;
@@ -54,7 +55,7 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
     }
     return await command.run(args as { values: Record<string, any>; positionals: string[] }, io);
   } catch (err) {
-    if (err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+    if (err instanceof UsageError || err instanceof RulesDirError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
       io.stderr(`discounts ${name}: ${(err as Error).message}\n`);
       return EXIT.usage;
     }

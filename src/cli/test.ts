@@ -3,7 +3,7 @@
 // a test file is the directory above its tests/ folder.
 
 import { readdir, readFile } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { formatDiagnostic } from '../dsl/compile.js';
 import { schemaIssues, validators } from '../dsl/schemas.js';
 import { parseSource } from '../dsl/source.js';
@@ -93,10 +93,11 @@ export async function testCommand(args: { positionals: string[] }, io: CliIO): P
       broken = true;
       continue;
     }
-    const rulesDir = resolve(io.cwd, dirname(dirname(file)));
+    const rulesDir = dirname(dirname(resolve(io.cwd, file)));
+    const rulesDisplay = relative(io.cwd, rulesDir) || '.';
     let loaded = rulesets.get(rulesDir);
     if (!loaded) {
-      loaded = await loadRuleset(rulesDir, dirname(dirname(file)));
+      loaded = await loadRuleset(rulesDir, rulesDisplay);
       rulesets.set(rulesDir, loaded);
       if (!loaded.prepared) for (const d of loaded.diagnostics) io.stderr(formatDiagnostic(d) + '\n');
     }
@@ -107,7 +108,7 @@ export async function testCommand(args: { positionals: string[] }, io: CliIO): P
       const label = `${file}:${line}: ${name ?? `case ${index + 1}`}`;
       const problems: string[] = [];
       const checked = checkRequest(request);
-      if (!loaded!.prepared) problems.push(`the rules in ${dirname(dirname(file))} have errors`);
+      if (!loaded!.prepared) problems.push(`the rules in ${rulesDisplay} have errors`);
       else if (!checked.ok) for (const e of checked.errors) problems.push(`request ${e.path || '/'}: ${e.message}`);
       else problems.push(...compareExpectation(expect ?? {}, evaluate(loaded!.prepared, checked.value, { now: io.now(), usage: usage ?? {} })));
       if (problems.length === 0) passed++;

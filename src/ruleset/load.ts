@@ -2,6 +2,7 @@
 // *.yaml, *.yml and *.json directly in the directory (not store.yaml, and not the tests/, carts/
 // and archive/ subfolders), in sorted order, and hands the texts to the pure compiler.
 
+import type { Dirent } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { compileRuleset, type CompileResult, type RuleSource } from '../dsl/compile.js';
@@ -21,19 +22,41 @@ export interface LoadedSources {
  * `displayDir` joined with the file name: pass the directory as the user wrote it.
  */
 export async function readRulesDir(dir: string, displayDir: string = dir): Promise<LoadedSources> {
-  const entries = await readdir(dir, { withFileTypes: true });
-  const names = entries
-    .filter((e) => e.isFile() && RULE_FILE.test(e.name) && e.name !== STORE_FILE)
-    .map((e) => e.name)
+  let entries: Dirent[];
+  try {
+    entries = await readdir(dir, { withFileTypes: true });
+  } catch (err) {
+    throw new RulesDirError(`cannot read rules directory ${displayDir}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  const candidates = entries.filter((e) => RULE_FILE.test(e.name) && e.name !== STORE_FILE && (e.isFile() || e.isSymbolicLink()));
+  // Symbolic links count when they point at a file.
+  const names = (
+    await Promise.all(candidates.map(async (e) => (e.isFile() || (await stat(join(dir, e.name)).then((s) => s.isFile(), () => false)) ? e.name : null)))
+  )
+    .filter((n): n is string => n !== null)
     .sort();
-  const rules = await Promise.all(names.map(async (name) => ({ path: join(displayDir, name), text: await readFile(join(dir, name), 'utf8') })));
+  const rules = await Promise.all(names.map(async (name) => ({ path: join(displayDir, name), text: await readText(join(dir, name), join(displayDir, name)) })));
   const storePath = join(displayDir, STORE_FILE);
-  const store = await readFile(join(dir, STORE_FILE), 'utf8').then(
-    (text) => ({ path: storePath, text }),
-    () => null,
-  );
+  let store: RuleSource | null = null;
+  try {
+    store = { path: storePath, text: await readFile(join(dir, STORE_FILE), 'utf8') };
+  } catch (err) {
+    // Only a missing store policy falls back to the defaults; one that exists but cannot be read is an error.
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new RulesDirError(`cannot read ${storePath}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
   return { store, storePath, rules };
 }
+
+async function readText(path: string, display: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (err) {
+    throw new RulesDirError(`cannot read ${display}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+}
+
+/** A rules directory (or a file in it) that cannot be read: an input error, not a rule diagnostic. */
+export class RulesDirError extends Error {}
 
 export interface LoadedRuleset extends CompileResult {
   prepared: PreparedRuleset | null;

@@ -212,3 +212,47 @@ describe('hostile names', () => {
     }
   });
 });
+
+describe('rules directories that are missing, unreadable or linked', () => {
+  it('a missing rules directory is exit 2 with a message, for every command that reads one', async () => {
+    for (const argv of [
+      ['evaluate', '--rules', 'nope', 'rules/carts/demo.json'],
+      ['compile', '--rules', 'nope'],
+      ['pos-sheet', '--rules', 'nope'],
+      ['compile', '--rules', 'rules/store.yaml'],
+    ]) {
+      const r = await run(argv);
+      expect(r.code, argv.join(' ')).toBe(2);
+      expect(r.stderr).toMatch(/cannot read rules directory/);
+    }
+  });
+  it('a store.yaml that exists but cannot be read is an error, not the defaults', async () => {
+    const dir = tempRules();
+    const { rmSync, mkdirSync } = await import('node:fs');
+    rmSync(join(dir, 'rules', 'store.yaml'));
+    mkdirSync(join(dir, 'rules', 'store.yaml'));
+    const r = await run(['compile', '--rules', 'rules'], { cwd: dir });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/cannot read rules\/store\.yaml: EISDIR/);
+  });
+  it('follows symbolic links to rule files', async () => {
+    const dir = tempRules();
+    const { symlinkSync, renameSync, mkdirSync } = await import('node:fs');
+    mkdirSync(join(dir, 'shared'));
+    renameSync(join(dir, 'rules', 'save5.yaml'), join(dir, 'shared', 'save5.yaml'));
+    symlinkSync(join(dir, 'shared', 'save5.yaml'), join(dir, 'rules', 'save5.yaml'));
+    const r = await run(['compile', '--rules', 'rules'], { cwd: dir });
+    expect(JSON.parse(r.stdout).discounts.map((d: any) => d.id)).toContain('save5');
+  });
+  it('`discounts test` finds the rules above the test file however the path is written', async () => {
+    const dir = tempRules();
+    const r = await run(['test', 'demo.test.yaml'], { cwd: join(dir, 'rules', 'tests') });
+    expect(r.stdout).toMatch(/^\d+ passed, 0 failed\n$/);
+  });
+  it('`fmt` treats only store.yaml as the store policy', async () => {
+    const dir = tempRules();
+    writeFileSync(join(dir, 'rules', 'restore.yaml'), 'type: fixed\nvalue: 1\nname: Restore\nid: restore\n');
+    const r = await run(['fmt', '--check', 'rules'], { cwd: dir });
+    expect(r.stdout).toBe('rules/restore.yaml\n');
+  });
+});
