@@ -75,12 +75,24 @@ export function matchBogo(lines: readonly BogoLine[], buy: number, get: number, 
       for (const [i, t] of taken) avail[i] += t; // not enough: undo this application
       break;
     }
+    // When the reward came from one line and the purchase from one line, the next applications
+    // pick the same two lines until one runs short: take them all in one step (a cart may hold
+    // 500 lines x 10,000 units).
+    let repeat = 1;
+    if (rewardCount === 1 && taken.length === 2) {
+      const [r] = taken[0];
+      const [b] = taken[1];
+      const more = r === b ? Math.floor(avail[r] / (get + buy)) : Math.min(Math.floor(avail[r] / get), Math.floor(avail[b] / buy));
+      repeat = 1 + Math.min(more, limit - applications - 1);
+    }
     for (let k = 0; k < taken.length; k++) {
       const [i, t] = taken[k];
-      consumed[i] += t;
-      if (k < rewardCount) rewardUnits[i] += t;
+      const units = t * repeat;
+      if (repeat > 1) avail[i] -= t * (repeat - 1);
+      consumed[i] += units;
+      if (k < rewardCount) rewardUnits[i] += units;
     }
-    applications++;
+    applications += repeat;
   }
   return { applications, rewardUnits, consumed };
 }

@@ -792,6 +792,29 @@ describe('matchBogo', () => {
     );
   });
 
+  it('matches the unit-by-unit reference with many units per line (repeated applications taken in one step)', () => {
+    const manyUnits = fc.record({
+      lines: fc.array(
+        fc.record({
+          unitPrice: fc.constantFrom(0, 100, 100, 250, 500, 999),
+          available: fc.integer({ min: 0, max: 60 }),
+          inBuySet: fc.boolean(),
+          inRewardSet: fc.boolean(),
+        }),
+        { minLength: 1, maxLength: 6 },
+      ),
+      buy: fc.integer({ min: 1, max: 4 }),
+      get: fc.integer({ min: 1, max: 3 }),
+      maxApplications: fc.option(fc.integer({ min: 1, max: 40 }), { nil: null }),
+    });
+    fc.assert(
+      fc.property(manyUnits, ({ lines, buy, get, maxApplications }) => {
+        expect(matchBogo(lines, buy, get, maxApplications)).toEqual(refMatchBogo(lines, buy, get, maxApplications));
+      }),
+      { numRuns: 500 },
+    );
+  });
+
   it('when the buy set and the reward set are the same lines, applies as often as the units allow', () => {
     fc.assert(
       fc.property(bogoCase, ({ lines, buy, get, maxApplications }) => {
