@@ -91,7 +91,14 @@ export function pricePlan(
   const entries: PlanEntry[] = [];
   let total = 0;
 
+  // Once the running total reaches the store cap, every later discount would be trimmed to 0 by
+  // the cap below (the excess comes off the last ones first), so it is not priced at all.
+  const cap = storeCap(cart.subtotal, policy);
   for (const d of discounts) {
+    if (total >= cap) {
+      entries.push({ discount: d, amount: 0, lines: d.eligible as number[], amounts: new Array<number>(d.eligible.length).fill(0) });
+      continue;
+    }
     const entry = d.action.type === 'bogo' ? priceBogo(d, d.action) : priceAmount(d, d.action);
     for (let k = 0; k < entry.lines.length; k++) remaining[entry.lines[k]] -= entry.amounts[k];
     total += entry.amount;
@@ -100,7 +107,7 @@ export function pricePlan(
 
   // Store cap: the excess comes off the discounts applied last, each keeping its lines in
   // proportion to what it had on each.
-  let excess = total - storeCap(cart.subtotal, policy);
+  let excess = total - cap;
   for (let k = entries.length - 1; k >= 0 && excess > 0; k--) {
     const e = entries[k];
     if (e.amount === 0) continue;
