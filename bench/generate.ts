@@ -40,13 +40,15 @@ export function generateRules(count: number, categories: number, seed = 1): Gene
     let text: string;
     if (i % 5 !== 4) {
       const k = int(0, categories - 1);
-      text = `id: ${id}\nname: ${int(5, 30)}% off cat-${k}\ntype: percentage\nvalue: ${int(5, 30)}\nappliesTo:\n  categories: [cat-${k}]\nstackable: true\n`;
+      const v = int(5, 30);
+      text = `id: ${id}\nname: ${v}% off cat-${k}\ntype: percentage\nvalue: ${v}\nappliesTo:\n  categories: [cat-${k}]\nstackable: true\n`;
     } else {
       const code = `CODE-${i}`;
       codes.push(code);
       const fixed = i % 2 === 0;
+      const v = fixed ? int(1, 20) : int(5, 25);
       text =
-        `id: ${id}\nname: Code ${code}\ntype: ${fixed ? 'fixed' : 'percentage'}\nvalue: ${fixed ? int(1, 20) : int(5, 25)}\n` +
+        `id: ${id}\nname: Code ${code}, ${fixed ? `$${v} off` : `${v}% off`}\ntype: ${fixed ? 'fixed' : 'percentage'}\nvalue: ${v}\n` +
         `code: ${code}\nminPurchase: ${int(0, 50)}\nstackable: ${i % 10 === 4}\n`;
     }
     rules.push({ path: `bench/${id}.yaml`, text });

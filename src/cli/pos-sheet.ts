@@ -10,7 +10,7 @@ export async function posSheetCommand(args: { values: { rules?: string; format?:
   const format = args.values.format ?? 'csv';
   if (format !== 'csv' && format !== 'json') throw new UsageError(`--format must be csv or json, not '${format}'`);
   const dir = args.values.rules ?? 'rules';
-  const result = compileRuleset(await readRulesDir(resolve(io.cwd, dir), dir), { posChecks: false });
+  const result = compileRuleset(await readRulesDir(resolve(io.cwd, dir), dir), { posIdChecks: false });
   if (!result.ruleset) {
     for (const d of result.diagnostics) io.stderr(formatDiagnostic(d) + '\n');
     return EXIT.usage;

@@ -53,7 +53,8 @@ export function parseDateTime(text: string): ParsedDateTime | null {
 }
 
 function daysInMonth(year: number, month: number): number {
-  return new Date(Date.UTC(year, month, 0)).getUTCDate();
+  if (month === 2) return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0 ? 29 : 28;
+  return [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1];
 }
 
 const zoneFormatters = new Map<string, Intl.DateTimeFormat>();
@@ -103,7 +104,11 @@ function intlWallTime(epochMs: number, timeZone: string): WallTime {
 }
 
 function wallAsUtc(w: WallTime): number {
-  return Date.UTC(w.year, w.month - 1, w.day, w.hour, w.minute, w.second, w.millisecond);
+  if (w.year >= 100) return Date.UTC(w.year, w.month - 1, w.day, w.hour, w.minute, w.second, w.millisecond);
+  // Date.UTC maps years 0-99 to 1900-1999; set the full year explicitly.
+  const d = new Date(Date.UTC(2000, w.month - 1, w.day, w.hour, w.minute, w.second, w.millisecond));
+  d.setUTCFullYear(w.year, w.month - 1, w.day);
+  return d.getTime();
 }
 
 // Offsets are memoised per zone and 15-minute bucket, and only for buckets whose offset is the
@@ -175,12 +180,15 @@ export function toEpoch(p: ParsedDateTime, timeZone: string): number {
 
 /** The calendar day after a date (for date-only schedule ends, which include the whole day). */
 export function nextDay(w: WallTime): WallTime {
-  const d = new Date(Date.UTC(w.year, w.month - 1, w.day + 1));
+  const d = new Date(Date.UTC(2000, 0, 1));
+  d.setUTCFullYear(w.year, w.month - 1, w.day + 1);
   return { year: d.getUTCFullYear(), month: d.getUTCMonth() + 1, day: d.getUTCDate(), hour: 0, minute: 0, second: 0, millisecond: 0 };
 }
 
 export function dayOfWeek(w: WallTime): Day {
-  const js = new Date(Date.UTC(w.year, w.month - 1, w.day)).getUTCDay(); // 0 = Sunday
+  const d = new Date(Date.UTC(2000, 0, 1));
+  d.setUTCFullYear(w.year, w.month - 1, w.day);
+  const js = d.getUTCDay(); // 0 = Sunday
   return DAYS[(js + 6) % 7];
 }
 

@@ -74,11 +74,13 @@ export interface CompileResult {
 export const DEFAULT_POLICY: StorePolicyDocument = { store: 'default', timezone: 'UTC', currency: 'USD' };
 
 export interface CompileOptions {
-  /**
-   * Check rules against the store's POS profile (default true). The POS sheet turns this off:
-   * it is the checklist for creating the discounts whose IDs are still missing.
-   */
+  /** Check rules against the store's POS profile (default true). */
   posChecks?: boolean;
+  /**
+   * Include the POS discount ID checks (default true). The POS sheet turns them off: it is the
+   * checklist for creating the discounts whose IDs are still missing.
+   */
+  posIdChecks?: boolean;
 }
 
 export interface StoreResult {
@@ -126,7 +128,7 @@ export function compileRuleFile(source: RuleSource, policy: StorePolicy, options
   // Meaning checks run even when the shape is wrong, on whatever parts are well-formed, so an
   // author sees every problem at once.
   const raw = (src.value ?? {}) as Record<string, unknown>;
-  meaningChecks(raw, src, policy, result.diagnostics, options.posChecks !== false);
+  meaningChecks(raw, src, policy, result.diagnostics, options);
   if (typeof raw.id === 'string') result.id = { value: raw.id, ...src.locate(['id']) };
   if (typeof raw.code === 'string') result.code = { value: raw.code, ...src.locate(['code']) };
   if (!result.diagnostics.some((d) => d.severity === 'error')) result.discount = buildDiscount(raw as unknown as RuleDocument, src, policy);
@@ -234,7 +236,7 @@ function compilePolicyValues(doc: StorePolicyDocument): StorePolicy {
 type Report = (pointer: (string | number)[], code: DiagnosticCode, message: string) => void;
 
 /** Meaning checks on a (possibly malformed) rule document: each looks only at well-typed parts. */
-function meaningChecks(doc: Record<string, unknown>, src: SourceDocument, policy: StorePolicy, out: Diagnostic[], posChecks: boolean): void {
+function meaningChecks(doc: Record<string, unknown>, src: SourceDocument, policy: StorePolicy, out: Diagnostic[], options: CompileOptions): void {
   const error: Report = (pointer, code, message) => out.push(diag(src, pointer, code, message));
   const fileId = baseName(src.path);
   if (typeof doc.id === 'string') {
@@ -248,8 +250,9 @@ function meaningChecks(doc: Record<string, unknown>, src: SourceDocument, policy
       error([key], 'rule_schema_error', `${key}: ${v} has more decimals than ${policy.currency} allows (${policy.minorDigits})`);
   }
   if (isObject(doc.schedule)) checkSchedule(doc.schedule, policy, error);
-  const profile = posChecks ? findProfile(policy.pos) : null;
-  if (profile) checkPos(doc, profile, (pointer, code, message, severity) => out.push(diag(src, pointer, code, message, severity)));
+  const profile = options.posChecks !== false ? findProfile(policy.pos) : null;
+  if (profile)
+    checkPos(doc, profile, (pointer, code, message, severity) => out.push(diag(src, pointer, code, message, severity)), options.posIdChecks !== false);
   if (isObject(doc.conditions)) checkConditions(doc.conditions, ['conditions'], error);
 }
 

@@ -64,6 +64,17 @@ export function parseSource(path: string, text: string): SourceDocument {
     }
     return best;
   };
+  if (diagnostics.length === 0 && /\.json$/i.test(path)) {
+    // A .json file must be JSON: no comments, trailing commas or single quotes, which YAML allows.
+    try {
+      JSON.parse(text);
+    } catch (err) {
+      const message = (err as Error).message;
+      const at = /at position (\d+)/.exec(message);
+      const pos = at ? lineCounter.linePos(Math.min(Number(at[1]), text.length)) : { line: 1, col: 1 };
+      diagnostics.push({ path, line: pos.line, col: pos.col, severity: 'error', code: 'yaml_syntax_error', message: `invalid JSON: ${firstLine(message)}` });
+    }
+  }
   if (diagnostics.length > 0) return { path, text, value: undefined, locate, diagnostics, document: doc };
   let value: unknown;
   try {

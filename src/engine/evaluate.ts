@@ -125,7 +125,7 @@ export function evaluate(rs: PreparedRuleset, req: EvaluateRequest, opts: Evalua
           code: null,
           reason: 'NOT_COMBINABLE',
           message: `${d.name} ${notCombinable}`,
-          winner: winnerIds,
+          winner: winnerIds.slice(),
         };
       } else {
         leftOut[pd.ordinal] = { discountId: d.id, code: null, reason: 'NO_REMAINING_VALUE', message: `${d.name} has no value left on this cart` };

@@ -46,6 +46,22 @@ export function checkUsage(body: unknown): Checked<Usage> {
   return { ok: false, errors: sortErrors(errors) };
 }
 
+/** By pointer, segment by segment (numbers numerically: /lines/2 before /lines/10), then message. */
 function sortErrors(errors: InputError[]): InputError[] {
-  return errors.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : a.message < b.message ? -1 : a.message > b.message ? 1 : 0));
+  const segs = (p: string) => p.split('/').slice(1);
+  const cmpSeg = (a: string, b: string) => {
+    const na = /^\d+$/.test(a);
+    const nb = /^\d+$/.test(b);
+    if (na && nb) return Number(a) - Number(b);
+    return a < b ? -1 : a > b ? 1 : 0;
+  };
+  return errors.sort((x, y) => {
+    const a = segs(x.path);
+    const b = segs(y.path);
+    for (let i = 0; i < Math.min(a.length, b.length); i++) {
+      const c = cmpSeg(a[i], b[i]);
+      if (c !== 0) return c;
+    }
+    return a.length - b.length || (x.message < y.message ? -1 : x.message > y.message ? 1 : 0);
+  });
 }

@@ -6,18 +6,18 @@ import { MODE_CAPABILITIES, type PosProfile } from './profiles.js';
 
 export type PosReport = (pointer: (string | number)[], code: DiagnosticCode, message: string, severity: Severity) => void;
 
-export function checkPos(doc: Record<string, unknown>, profile: PosProfile, report: PosReport): void {
+export function checkPos(doc: Record<string, unknown>, profile: PosProfile, report: PosReport, idChecks = true): void {
   const caps = MODE_CAPABILITIES[profile.mode];
   const who = `${profile.name} (pos: ${profile.id}, ${profile.mode})`;
   const pos = doc.pos !== null && typeof doc.pos === 'object' ? (doc.pos as Record<string, unknown>) : null;
   const discountId = typeof pos?.discountId === 'string' ? pos.discountId : null;
   const missingAt = pos ? ['pos'] : ['id'];
 
-  if (discountId === null && caps.discountId === 'required')
+  if (idChecks && discountId === null && caps.discountId === 'required')
     report(missingAt, 'pos_discount_id_required', `${who} needs pos.discountId: the discount must exist in the POS and be linked by its ID`, 'error');
-  if (discountId === null && caps.discountId === 'recommended')
+  if (idChecks && discountId === null && caps.discountId === 'recommended')
     report(missingAt, 'pos_discount_id_missing', `${who}: add pos.discountId so the POS copy of this discount can be matched`, 'warning');
-  if (discountId !== null && caps.discountId === 'unused')
+  if (idChecks && discountId !== null && caps.discountId === 'unused')
     report(['pos', 'discountId'], 'pos_discount_id_not_used', `${who} does not use a POS discount ID; this one is ignored`, 'warning');
 
   if (typeof doc.type === 'string' && !(caps.types as readonly string[]).includes(doc.type))

@@ -118,7 +118,9 @@ function describeSchedule(d: CompiledDiscount): string {
 
 export function posSheetCsv(sheet: PosSheet): string {
   const cell = (v: unknown) => {
-    const s = String(v);
+    let s = String(v);
+    // A cell a spreadsheet would run as a formula is prefixed with ' (CSV injection).
+    if (/^[=+\-@\t\r]/.test(s)) s = `'${s}`;
     return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
   };
   const lines = [POS_SHEET_COLUMNS.join(',')];

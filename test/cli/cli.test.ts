@@ -256,3 +256,13 @@ describe('rules directories that are missing, unreadable or linked', () => {
     expect(r.stdout).toBe('rules/restore.yaml\n');
   });
 });
+
+describe('request errors', () => {
+  it('are sorted by pointer with array indices compared as numbers', async () => {
+    const lines = Array.from({ length: 12 }, (_, i) => ({ id: `l${i}`, productId: 'p', category: 'c', unitPrice: 1, quantity: i === 2 || i === 10 ? 0 : 1 }));
+    const r = await run(['evaluate', '--rules', 'rules', '-'], { stdin: JSON.stringify({ lines }) });
+    expect(r.code).toBe(2);
+    const paths = r.stderr.trim().split('\n').map((l) => l.split(' at ')[1].split(':')[0]);
+    expect(paths).toEqual(['/lines/2/quantity', '/lines/10/quantity']);
+  });
+});

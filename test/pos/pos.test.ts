@@ -95,7 +95,7 @@ describe('POS sheet', () => {
     const json = await run(['pos-sheet', '--rules', 'test/cases/diag-pos-mirror/rules', '--format', 'json']);
     const sheet = JSON.parse(json.stdout);
     expect(sheet.pos).toEqual({ system: 'dutchie', name: 'Dutchie POS', mode: 'mirror' });
-    const direct = posSheet(compileRuleset(await readRulesDir(dir), { posChecks: false }).ruleset!);
+    const direct = posSheet(compileRuleset(await readRulesDir(dir), { posIdChecks: false }).ruleset!);
     expect(sheet).toEqual(direct);
     expect(posSheetCsv(direct)).toBe(readFileSync(join(cases, 'diag-pos-mirror/pos-sheet.csv'), 'utf8'));
   });
@@ -106,5 +106,19 @@ describe('POS sheet', () => {
   it('rejects an unknown format and broken rules', async () => {
     expect((await run(['pos-sheet', '--format', 'xml'])).code).toBe(2);
     expect((await run(['pos-sheet', '--rules', 'test/cases/diag-schema/rules'])).code).toBe(2);
+  });
+  it('still refuses rules the POS cannot honour (only missing IDs are tolerated)', async () => {
+    const r = await run(['pos-sheet', '--rules', 'test/cases/diag-pos-static-only/rules']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('error pos_type_unsupported');
+    expect(r.stderr).not.toContain('pos_discount_id');
+  });
+});
+
+describe('POS sheet CSV', () => {
+  it('defuses cells a spreadsheet would run as formulas', async () => {
+    const rules = [{ path: 'r/evil.yaml', text: "id: evil\nname: '=HYPERLINK(\"http://x\",\"y\")'\ntype: fixed\nvalue: 1\n" }];
+    const rs = compileRuleset({ store: { path: 'r/store.yaml', text: 'store: s\ntimezone: UTC\ncurrency: USD\n' }, rules }).ruleset!;
+    expect(posSheetCsv(posSheet(rs)).split('\r\n')[1]).toBe(`evil,"'=HYPERLINK(""http://x"",""y"")",true,fixed,$1.00 off,all items,anyone,,,always,,,,not needed,none (no POS integration)`);
   });
 });
