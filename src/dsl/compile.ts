@@ -246,7 +246,8 @@ function meaningChecks(doc: Record<string, unknown>, src: SourceDocument, policy
   const keys: ('minPurchase' | 'maxDiscount' | 'value')[] = doc.type === 'fixed' ? ['value', 'minPurchase', 'maxDiscount'] : ['minPurchase', 'maxDiscount'];
   for (const key of keys) {
     const v = doc[key];
-    if (typeof v === 'number' && v >= 0 && decimalToScaled(v, policy.minorDigits) === null)
+    // Out-of-range and non-finite values are the schema's to report; this is about decimals only.
+    if (typeof v === 'number' && Number.isFinite(v) && v >= 0 && v <= 1e9 && decimalToScaled(v, policy.minorDigits) === null)
       error([key], 'rule_schema_error', `${key}: ${v} has more decimals than ${policy.currency} allows (${policy.minorDigits})`);
   }
   if (isObject(doc.schedule)) checkSchedule(doc.schedule, policy, error);

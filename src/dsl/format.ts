@@ -30,6 +30,14 @@ export function formatDocument(path: string, text: string, kind: 'rule' | 'store
     return { ok: true, text: JSON.stringify(orderValue(parsed.value, root, root), null, 2) + '\n' };
   }
   const doc = parseDocument(text, { version: '1.2', schema: 'core' });
+  // A comment above the first key is the file's header: it stays at the top, whatever key is first.
+  if (isMap(doc.contents) && doc.contents.items.length > 0) {
+    const firstKey = doc.contents.items[0].key as Node | null;
+    if (firstKey && firstKey.commentBefore) {
+      doc.commentBefore = doc.commentBefore ? `${doc.commentBefore}\n${firstKey.commentBefore}` : firstKey.commentBefore;
+      firstKey.commentBefore = undefined;
+    }
+  }
   if (doc.contents) canonicalNode(doc.contents as Node, root, root);
   const out = doc.toString({ indent: 2, indentSeq: true, lineWidth: 0, flowCollectionPadding: false });
   return { ok: true, text: out };

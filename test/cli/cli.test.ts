@@ -77,7 +77,7 @@ describe('discounts fmt', () => {
     expect(readFileSync(file, 'utf8')).toContain("type: 'fixed'"); // --check writes nothing
     const fix = await run(['fmt', 'rules'], { cwd: dir });
     expect(fix.code).toBe(0);
-    expect(readFileSync(file, 'utf8')).toBe('id: save5\nname: $5 off\ntype: fixed\nvalue: 5\ncode: SAVE5\n# promo for the newsletter\nstackable: true\n');
+    expect(readFileSync(file, 'utf8')).toBe('# promo for the newsletter\n\nid: save5\nname: $5 off\ntype: fixed\nvalue: 5\ncode: SAVE5\nstackable: true\n');
     expect((await run(['fmt', '--check', 'rules'], { cwd: dir })).code).toBe(0);
   });
   it('reports files it cannot parse', async () => {
