@@ -6,7 +6,9 @@
 // one plain json-rules-engine Engine (eligibility only, no pricing). Figures are medians over
 // BENCH_RUNS runs (default 5). Prints a table and one JSON line per scenario.
 
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { Engine } from 'json-rules-engine';
 import { compileRuleset, type RuleSource } from '../src/dsl/compile.js';
@@ -88,6 +90,23 @@ function compileOnce(sources: Scenario['sources']): PreparedRuleset {
   return prepareRuleset(ruleset);
 }
 
+/** Runs this script in `--heap <scenario>` mode in a new process and reads the heap it reports. */
+function heapInFreshProcess(name: string): number {
+  const out = execFileSync(process.execPath, ['--expose-gc', fileURLToPath(import.meta.url), '--heap', name], { encoding: 'utf8' });
+  return Number(out.trim());
+}
+
+/** `--heap <scenario>`: compile and prepare one scenario, collect garbage, print the heap in MB. */
+async function heapOnly(name: string): Promise<void> {
+  const make = (await scenarios())[['a', 'b', 'c', 'c-wide'].indexOf(name)];
+  const s = make();
+  const rs = compileOnce(s.sources);
+  gc!();
+  gc!();
+  console.log((process.memoryUsage().heapUsed / MB).toFixed(3));
+  if (rs.discounts.length < 0) console.log(s.carts.length); // keep both alive until measured
+}
+
 async function main() {
   const rows: Record<string, unknown>[] = [];
   for (const make of await scenarios()) {
@@ -108,10 +127,10 @@ async function main() {
     rs = compileOnce(s.sources);
     gc!();
     gc!();
-    // heapMB: the whole heap after GC with this scenario's ruleset (and its rule texts and carts)
-    // in memory; rulesetMB: the part the prepared ruleset itself retains.
-    const heapMB = process.memoryUsage().heapUsed / MB;
+    // heapMB: the whole heap after GC of a fresh process holding this scenario's prepared ruleset
+    // (plus its rule texts and carts); rulesetMB: the part the prepared ruleset itself retains.
     const rulesetMB = (process.memoryUsage().heapUsed - before) / MB;
+    const heapMB = heapInFreshProcess(s.name);
 
     const opts = { now: Date.parse('2026-11-21T00:30:00Z') };
     for (let i = 0; i < 200; i++) evaluate(rs, s.carts[i % s.carts.length], opts); // warm up
@@ -170,4 +189,5 @@ async function main() {
     );
 }
 
-await main();
+if (process.argv[2] === '--heap') await heapOnly(process.argv[3]);
+else await main();
