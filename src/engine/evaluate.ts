@@ -105,8 +105,16 @@ export function evaluate(rs: PreparedRuleset, req: EvaluateRequest, opts: Evalua
   const applied: AppliedDiscount[] = [];
   const lineDiscount = new Array<number>(req.lines.length).fill(0);
   const leftOut: (Rejection | undefined)[] = new Array(rs.discounts.length); // by ordinal
-  const winnerIds = winner ? winner.result.entries.filter((e) => e.amount > 0).map((e) => e.discount.id) : [];
-  const notCombinable = `cannot be combined with ${winnerIds.join(', ')}, which ${storeFirst ? 'the store policy prefers' : 'saves the customer more'}`;
+  // The winner's ids and the NOT_COMBINABLE wording, built only if some discount is left out.
+  let winnerIds: string[] | null = null;
+  let notCombinable = '';
+  const leftOutBecause = (): string[] => {
+    if (winnerIds === null) {
+      winnerIds = winner ? winner.result.entries.filter((e) => e.amount > 0).map((e) => e.discount.id) : [];
+      notCombinable = `cannot be combined with ${winnerIds.join(', ')}, which ${storeFirst ? 'the store policy prefers' : 'saves the customer more'}`;
+    }
+    return winnerIds;
+  };
   for (const p of priced) {
     for (const entry of p.result.entries) {
       const pd = rs.discounts[entry.discount.key];
@@ -120,12 +128,13 @@ export function evaluate(rs: PreparedRuleset, req: EvaluateRequest, opts: Evalua
         }
         applied.push({ discountId: d.id, name: d.name, type: d.type, code: d.displayCode, amount: entry.amount, allocations, pos: pd.pos && { ...pd.pos } });
       } else if (entry.amount > 0 && winner) {
+        const ids = leftOutBecause();
         leftOut[pd.ordinal] = {
           discountId: d.id,
           code: null,
           reason: 'NOT_COMBINABLE',
           message: `${d.name} ${notCombinable}`,
-          winner: winnerIds.slice(),
+          winner: ids.slice(),
         };
       } else {
         leftOut[pd.ordinal] = { discountId: d.id, code: null, reason: 'NO_REMAINING_VALUE', message: `${d.name} has no value left on this cart` };
