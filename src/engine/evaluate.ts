@@ -363,7 +363,7 @@ function rejectionFor(
     case 'MIN_PURCHASE_NOT_MET': {
       const subtotal = (facts.cart as { subtotal: number }).subtotal;
       const shortfall = d.minPurchase! - subtotal;
-      return { ...base, message: `Spend ${money(shortfall)} more to get ${d.name} (minimum purchase ${money(d.minPurchase!)})`, shortfall };
+      return { ...base, message: `${d.name}: spend ${money(shortfall)} more (minimum purchase ${money(d.minPurchase!)})`, shortfall };
     }
     default:
       return { ...base, message: reasonMessage(o, d) };

@@ -31,7 +31,7 @@ describe('evaluate', () => {
       discountId: 'fifty',
       code: null,
       reason: 'MIN_PURCHASE_NOT_MET',
-      message: 'Spend $4.50 more to get fifty (minimum purchase $50.00)',
+      message: 'fifty: spend $4.50 more (minimum purchase $50.00)',
       shortfall: 450,
     });
   });
