@@ -15,7 +15,7 @@ import type {
   Usage,
 } from '../domain/types.js';
 import { normalizeCode } from '../dsl/compile.js';
-import { bogoApplies, lineFloors, pricePlan, type PlanDiscount, type PlanResult, type PricingCart } from '../pricing/plan.js';
+import { bogoApplies, lineFloors, pricePlan, type PlanDiscount, type PricingCart } from '../pricing/plan.js';
 import type { Facts } from './conditions.js';
 import type { PreparedDiscount, PreparedRuleset, Selector } from './prepare.js';
 
