@@ -59,16 +59,16 @@ export function evaluate(rs: PreparedRuleset, req: EvaluateRequest, opts: Evalua
   // ordinals decided, in the order they were decided.
   const outcomes: (Outcome | undefined)[] = new Array(rs.discounts.length);
   const decided: number[] = [];
-  const decide = (pd: PreparedDiscount) => {
+  const decide = (pd: PreparedDiscount, matched = false) => {
     if (outcomes[pd.ordinal] === undefined) {
-      outcomes[pd.ordinal] = eligibility(pd, cart, facts);
+      outcomes[pd.ordinal] = eligibility(pd, matched ? pd.checksMatched : pd.checks, cart, facts);
       decided.push(pd.ordinal);
     }
   };
-  for (const e of codeEntries) if (e.pd && !e.duplicate) decide(e.pd);
+  for (const e of codeEntries) if (e.pd && !e.duplicate) decide(e.pd, false);
   // Outcomes do not depend on the order discounts are decided in: plans are sorted by application
   // rank and rejections by id below.
-  if (req.explain || opts.useIndex === false) for (const ordinal of rs.automatic) decide(rs.discounts[ordinal]);
+  if (req.explain || opts.useIndex === false) for (const ordinal of rs.automatic) decide(rs.discounts[ordinal], false);
   else forEachIndexedCandidate(rs, cart, decide);
 
   // Plans: the eligible stackable discounts together; each non-stackable one alone.
@@ -288,17 +288,20 @@ function buildFacts(rs: PreparedRuleset, req: EvaluateRequest, cart: CartView, o
   };
 }
 
-/** Visits the automatic discounts that could match the cart (through the rule index), each once or more. */
-function forEachIndexedCandidate(rs: PreparedRuleset, cart: CartView, visit: (pd: PreparedDiscount) => void): void {
+/**
+ * Visits the automatic discounts that could match the cart (through the rule index), each once or
+ * more; `matched` is true when the discount was reached by a category or product of the cart.
+ */
+function forEachIndexedCandidate(rs: PreparedRuleset, cart: CartView, visit: (pd: PreparedDiscount, matched: boolean) => void): void {
   const { byCategory, byProduct, general } = rs.index;
-  for (const o of general) visit(rs.discounts[o]);
+  for (const o of general) visit(rs.discounts[o], false);
   for (const c of cart.byCategory.keys()) {
     const list = byCategory.get(c);
-    if (list) for (const o of list) visit(rs.discounts[o]);
+    if (list) for (const o of list) visit(rs.discounts[o], true);
   }
   for (const p of cart.byProduct.keys()) {
     const list = byProduct.get(p);
-    if (list) for (const o of list) visit(rs.discounts[o]);
+    if (list) for (const o of list) visit(rs.discounts[o], true);
   }
 }
 
@@ -335,10 +338,10 @@ function collect(selected: ReadonlySet<string>, byKey: Map<string, number[]>, in
   }
 }
 
-function eligibility(pd: PreparedDiscount, cart: CartView, facts: Facts): Outcome {
+function eligibility(pd: PreparedDiscount, checks: PreparedDiscount['checks'], cart: CartView, facts: Facts): Outcome {
   const d = pd.discount;
   if (!d.enabled) return 'INACTIVE';
-  for (const check of pd.checks) if (!check.test(facts)) return check.reason;
+  for (const check of checks) if (!check.test(facts)) return check.reason;
   const eligible = linesFor(pd.appliesTo, cart);
   const plan: PlanDiscount = { id: d.id, key: pd.ordinal, rank: pd.applicationRank, type: d.type, priority: d.priority, sortValue: d.sortValue, action: d.action, eligible };
   if (d.action.type === 'bogo') plan.reward = linesFor(pd.rewardAppliesTo, cart);

@@ -24,6 +24,12 @@ export interface PreparedDiscount {
   applicationRank: number;
   /** Named top-level checks of the engine rule, in reason order. */
   checks: { reason: EligibilityReason; test: Predicate }[];
+  /**
+   * The same without NO_ELIGIBLE_ITEMS, for a discount reached through the index by one of the
+   * cart's categories or products: that check is then known to pass, and skipping a check that
+   * passes never changes which check fails first.
+   */
+  checksMatched: { reason: EligibilityReason; test: Predicate }[];
   /** null = every line */
   appliesTo: Selector | null;
   /** Bogo only; null = every line */
@@ -63,11 +69,13 @@ export function prepareRuleset(compiled: CompiledRuleset): PreparedRuleset {
     discount: d,
     ordinal,
     checks: d.rule.conditions.all.map((c) => ({ reason: c.name as EligibilityReason, test: compileCondition(c) })),
+    checksMatched: [],
     appliesTo: toSelector(d.appliesTo),
     rewardAppliesTo: d.action.type === 'bogo' ? toSelector(d.action.rewardAppliesTo) : null,
     pos: posFor(d),
     applicationRank: 0,
   }));
+  for (const p of discounts) p.checksMatched = p.checks.filter((c) => c.reason !== 'NO_ELIGIBLE_ITEMS');
   const inApplicationOrder = discounts
     .map((p) => ({ p, key: { id: p.discount.id, key: p.ordinal, type: p.discount.type, priority: p.discount.priority, sortValue: p.discount.sortValue, action: p.discount.action, eligible: [] } }))
     .sort((a, b) => applicationOrder(a.key, b.key));
