@@ -209,6 +209,10 @@ function compileStore(source: RuleSource | null, storePath: string, diagnostics:
     diagnostics.push(diag(src, ['currency'], 'rule_schema_error', `currency: unknown ISO 4217 currency '${doc.currency}'`));
     ok = false;
   }
+  if (typeof doc.maxDiscountPercent === 'number' && Number.isFinite(doc.maxDiscountPercent) && decimalToScaled(doc.maxDiscountPercent, 2) === null) {
+    diagnostics.push(diag(src, ['maxDiscountPercent'], 'rule_schema_error', `maxDiscountPercent: ${doc.maxDiscountPercent} must have at most 2 decimals`));
+    ok = false;
+  }
   if (digits !== null && typeof doc.minimumUnitPrice === 'number' && doc.minimumUnitPrice >= 0 && decimalToScaled(doc.minimumUnitPrice, digits) === null) {
     diagnostics.push(diag(src, ['minimumUnitPrice'], 'rule_schema_error', `minimumUnitPrice: ${doc.minimumUnitPrice} has more decimals than ${doc.currency} allows (${digits})`));
     ok = false;
@@ -224,8 +228,9 @@ function compilePolicyValues(doc: StorePolicyDocument): StorePolicy {
     currency: doc.currency,
     minorDigits,
     combine: doc.combine ?? 'best-for-customer',
-    minimumUnitPrice: decimalToScaled(doc.minimumUnitPrice ?? 0, minorDigits) ?? 0,
-    maxDiscountBps: decimalToScaled(doc.maxDiscountPercent ?? 100, 2) ?? 10000,
+    // Checked exact by compileStore (DEFAULT_POLICY has neither field).
+    minimumUnitPrice: decimalToScaled(doc.minimumUnitPrice ?? 0, minorDigits)!,
+    maxDiscountBps: decimalToScaled(doc.maxDiscountPercent ?? 100, 2)!,
     pos: doc.pos ?? 'none',
   };
 }
@@ -250,6 +255,14 @@ function meaningChecks(doc: Record<string, unknown>, src: SourceDocument, policy
     if (typeof v === 'number' && Number.isFinite(v) && v >= 0 && v <= 1e9 && decimalToScaled(v, policy.minorDigits) === null)
       error([key], 'rule_schema_error', `${key}: ${v} has more decimals than ${policy.currency} allows (${policy.minorDigits})`);
   }
+  // Percentages are exact basis points: at most 2 decimals, checked exactly (the schema's
+  // multipleOf tolerates float noise such as 10.000000000001).
+  const percent = (pointer: (string | number)[], v: unknown) => {
+    if (typeof v === 'number' && Number.isFinite(v) && v > 0 && v <= 100 && decimalToScaled(v, 2) === null)
+      error(pointer, 'rule_schema_error', `${describe(pointer)}: ${v} must have at most 2 decimals`);
+  };
+  if (doc.type === 'percentage') percent(['value'], doc.value);
+  if (isObject(doc.bogo)) percent(['bogo', 'percentOff'], doc.bogo.percentOff);
   if (isObject(doc.schedule)) checkSchedule(doc.schedule, policy, error);
   const profile = options.posChecks !== false ? findProfile(policy.pos) : null;
   if (profile)
