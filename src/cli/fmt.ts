@@ -1,10 +1,10 @@
 // `discounts fmt [--check] [paths]`
 
-import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { formatDiagnostic } from '../dsl/compile.js';
 import { formatDocument } from '../dsl/format.js';
-import { isDirectory, RULE_FILE, STORE_FILE } from '../ruleset/load.js';
+import { isDirectory, listFiles, RULE_FILE, STORE_FILE } from '../ruleset/load.js';
 import { EXIT, type CliIO } from './io.js';
 
 export async function fmtCommand(args: { values: { check?: boolean }; positionals: string[] }, io: CliIO): Promise<number> {
@@ -13,16 +13,18 @@ export async function fmtCommand(args: { values: { check?: boolean }; positional
   for (const p of paths) {
     const abs = resolve(io.cwd, p);
     if (await isDirectory(abs)) {
-      const names = (await readdir(abs, { withFileTypes: true })).filter((e) => e.isFile() && RULE_FILE.test(e.name)).map((e) => e.name);
-      files.push(...names.sort().map((n) => join(p, n)));
+      const names = await listFiles(abs, p, (name) => RULE_FILE.test(name));
+      files.push(...names.map((n) => join(p, n)));
     } else files.push(p);
   }
   let status: number = EXIT.ok;
   for (const file of files) {
     const abs = resolve(io.cwd, file);
-    const text = await readFile(abs, 'utf8').catch(() => null);
+    const text = await readFile(abs, 'utf8').catch((err: NodeJS.ErrnoException) => {
+      io.stderr(`discounts fmt: cannot read ${file}: ${err.code ?? err.message}\n`);
+      return null;
+    });
     if (text === null) {
-      io.stderr(`discounts fmt: cannot read ${file}\n`);
       status = EXIT.usage;
       continue;
     }
@@ -36,7 +38,16 @@ export async function fmtCommand(args: { values: { check?: boolean }; positional
     if (result.text === text) continue;
     io.stdout(file + '\n');
     if (args.values.check) status = status === EXIT.ok ? EXIT.failed : status;
-    else await writeFile(abs, result.text);
+    else {
+      const failed = await writeFile(abs, result.text).then(
+        () => null,
+        (err: NodeJS.ErrnoException) => err.code ?? err.message,
+      );
+      if (failed) {
+        io.stderr(`discounts fmt: cannot write ${file}: ${failed}\n`);
+        status = EXIT.usage;
+      }
+    }
   }
   return status;
 }

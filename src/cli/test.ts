@@ -2,7 +2,7 @@
 // cases; a case is an evaluate request plus optional `name`, `usage` and `expect`. The ruleset of
 // a test file is the directory above its tests/ folder.
 
-import { readdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 import { formatDiagnostic } from '../dsl/compile.js';
 import { schemaIssues, validators } from '../dsl/schemas.js';
@@ -10,7 +10,7 @@ import { parseSource } from '../dsl/source.js';
 import type { EvaluateResponse, Usage } from '../domain/types.js';
 import { evaluate } from '../engine/evaluate.js';
 import { checkRequest } from '../engine/request.js';
-import { isDirectory, loadRuleset, type LoadedRuleset } from '../ruleset/load.js';
+import { isDirectory, listFiles, loadRuleset, type LoadedRuleset } from '../ruleset/load.js';
 import { EXIT, type CliIO } from './io.js';
 
 const TEST_FILE = /\.test\.(ya?ml|json)$/i;
@@ -67,19 +67,20 @@ export async function testCommand(args: { positionals: string[] }, io: CliIO): P
   for (const p of paths) {
     const abs = resolve(io.cwd, p);
     if (await isDirectory(abs)) {
-      const names = (await readdir(abs)).filter((n) => TEST_FILE.test(n)).sort();
+      const names = await listFiles(abs, p, (n) => TEST_FILE.test(n));
       files.push(...names.map((n) => join(p, n)));
     } else files.push(p);
   }
   let passed = 0;
   let failed = 0;
   let broken = false;
+  let unreadable = false;
   const rulesets = new Map<string, LoadedRuleset>();
   for (const file of files) {
     const text = await readFile(resolve(io.cwd, file), 'utf8').catch(() => null);
     if (text === null) {
       io.stderr(`discounts test: cannot read ${file}\n`);
-      broken = true;
+      unreadable = true;
       continue;
     }
     const src = parseSource(file, text);
@@ -119,5 +120,6 @@ export async function testCommand(args: { positionals: string[] }, io: CliIO): P
     });
   }
   io.stdout(`${passed} passed, ${failed} failed\n`);
+  if (unreadable) return EXIT.usage;
   return failed > 0 || broken ? EXIT.failed : EXIT.ok;
 }

@@ -1,11 +1,10 @@
 // `discounts validate [paths] [--json]`
 
-import { readFile } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { compileRuleset, formatDiagnostic, sortDiagnostics } from '../dsl/compile.js';
 import type { Diagnostic } from '../domain/types.js';
-import { isDirectory, readRulesDir, STORE_FILE } from '../ruleset/load.js';
-import { EXIT, UsageError, type CliIO } from './io.js';
+import { isDirectory, readRulesDir, readStorePolicy, readText, STORE_FILE } from '../ruleset/load.js';
+import { EXIT, type CliIO } from './io.js';
 
 /** Diagnostics for a rules directory, or for single rule files (checked with their directory's store policy). */
 export async function diagnose(paths: string[], io: CliIO): Promise<{ diagnostics: Diagnostic[]; rules: number }> {
@@ -17,14 +16,14 @@ export async function diagnose(paths: string[], io: CliIO): Promise<{ diagnostic
       const sources = await readRulesDir(abs, p);
       diagnostics.push(...compileRuleset(sources).diagnostics);
       rules += sources.rules.length;
+    } else if (basename(p) === STORE_FILE) {
+      // The store policy on its own.
+      diagnostics.push(...compileRuleset({ store: { path: p, text: await readText(abs, p) }, storePath: p, rules: [] }).diagnostics);
     } else {
-      const text = await readFile(abs, 'utf8').catch(() => {
-        throw new UsageError(`cannot read ${p}`);
-      });
+      const text = await readText(abs, p);
       const storePath = join(dirname(p), STORE_FILE);
-      const storeText = await readFile(resolve(io.cwd, storePath), 'utf8').catch(() => null);
-      const result = compileRuleset({ store: storeText === null ? null : { path: storePath, text: storeText }, storePath, rules: [{ path: p, text }] });
-      diagnostics.push(...result.diagnostics);
+      const store = await readStorePolicy(resolve(io.cwd, storePath), storePath);
+      diagnostics.push(...compileRuleset({ store, storePath, rules: [{ path: p, text }] }).diagnostics);
       rules += 1;
     }
   }

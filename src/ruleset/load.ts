@@ -22,36 +22,50 @@ export interface LoadedSources {
  * `displayDir` joined with the file name: pass the directory as the user wrote it.
  */
 export async function readRulesDir(dir: string, displayDir: string = dir): Promise<LoadedSources> {
+  const names = await listFiles(dir, displayDir, (name) => RULE_FILE.test(name) && name !== STORE_FILE);
+  const rules = await Promise.all(names.map(async (name) => ({ path: join(displayDir, name), text: await readText(join(dir, name), join(displayDir, name)) })));
+  const storePath = join(displayDir, STORE_FILE);
+  return { store: await readStorePolicy(join(dir, STORE_FILE), storePath), storePath, rules };
+}
+
+/**
+ * The names of the files directly in `dir` that `want` accepts, sorted; symbolic links count when
+ * they point at a file. An unreadable directory is a RulesDirError.
+ */
+export async function listFiles(dir: string, displayDir: string, want: (name: string) => boolean): Promise<string[]> {
   let entries: Dirent[];
   try {
     entries = await readdir(dir, { withFileTypes: true });
   } catch (err) {
-    throw new RulesDirError(`cannot read rules directory ${displayDir}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    throw new RulesDirError(`cannot read directory ${displayDir}: ${errorCode(err)}`);
   }
-  const candidates = entries.filter((e) => RULE_FILE.test(e.name) && e.name !== STORE_FILE && (e.isFile() || e.isSymbolicLink()));
-  // Symbolic links count when they point at a file.
-  const names = (
-    await Promise.all(candidates.map(async (e) => (e.isFile() || (await stat(join(dir, e.name)).then((s) => s.isFile(), () => false)) ? e.name : null)))
-  )
-    .filter((n): n is string => n !== null)
-    .sort();
-  const rules = await Promise.all(names.map(async (name) => ({ path: join(displayDir, name), text: await readText(join(dir, name), join(displayDir, name)) })));
-  const storePath = join(displayDir, STORE_FILE);
-  let store: RuleSource | null = null;
-  try {
-    store = { path: storePath, text: await readFile(join(dir, STORE_FILE), 'utf8') };
-  } catch (err) {
-    // Only a missing store policy falls back to the defaults; one that exists but cannot be read is an error.
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new RulesDirError(`cannot read ${storePath}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-  }
-  return { store, storePath, rules };
+  const candidates = entries.filter((e) => want(e.name) && (e.isFile() || e.isSymbolicLink()));
+  const names = await Promise.all(
+    candidates.map(async (e) => (e.isFile() || (await stat(join(dir, e.name)).then((s) => s.isFile(), () => false)) ? e.name : null)),
+  );
+  return names.filter((n): n is string => n !== null).sort();
 }
 
-async function readText(path: string, display: string): Promise<string> {
+/** A store policy file: null when it does not exist; any other read error is a RulesDirError. */
+export async function readStorePolicy(path: string, displayPath: string): Promise<RuleSource | null> {
+  try {
+    return { path: displayPath, text: await readFile(path, 'utf8') };
+  } catch (err) {
+    // Only a missing store policy falls back to the defaults; one that exists but cannot be read is an error.
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw new RulesDirError(`cannot read ${displayPath}: ${errorCode(err)}`);
+  }
+}
+
+function errorCode(err: unknown): string {
+  return (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+}
+
+export async function readText(path: string, display: string): Promise<string> {
   try {
     return await readFile(path, 'utf8');
   } catch (err) {
-    throw new RulesDirError(`cannot read ${display}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    throw new RulesDirError(`cannot read ${display}: ${errorCode(err)}`);
   }
 }
 

@@ -223,7 +223,7 @@ describe('rules directories that are missing, unreadable or linked', () => {
     ]) {
       const r = await run(argv);
       expect(r.code, argv.join(' ')).toBe(2);
-      expect(r.stderr).toMatch(/cannot read rules directory/);
+      expect(r.stderr).toMatch(/cannot read directory nope|cannot read directory rules\/store.yaml/);
     }
   });
   it('a store.yaml that exists but cannot be read is an error, not the defaults', async () => {
@@ -264,5 +264,29 @@ describe('request errors', () => {
     expect(r.code).toBe(2);
     const paths = r.stderr.trim().split('\n').map((l) => l.split(' at ')[1].split(':')[0]);
     expect(paths).toEqual(['/lines/2/quantity', '/lines/10/quantity']);
+  });
+});
+
+describe('fmt, test and validate on awkward paths', () => {
+  it('fmt formats symlinked rule files in a directory', async () => {
+    const dir = tempRules();
+    const { symlinkSync, mkdirSync } = await import('node:fs');
+    mkdirSync(join(dir, 'shared'));
+    writeFileSync(join(dir, 'shared', 'ugly.yaml'), 'type: fixed\nvalue: 1\nname: Ugly\nid: ugly\n');
+    symlinkSync(join(dir, 'shared', 'ugly.yaml'), join(dir, 'rules', 'ugly.yaml'));
+    const r = await run(['fmt', '--check', 'rules'], { cwd: dir });
+    expect(r.stdout).toBe('rules/ugly.yaml\n');
+  });
+  it('fmt and test on a missing directory exit 2', async () => {
+    expect((await run(['fmt', 'nope/'])).code).toBe(2);
+    const t = await run(['test', 'nope/']);
+    expect(t.code).toBe(2);
+  });
+  it('validate checks a store.yaml given on its own as the store policy', async () => {
+    const r = await run(['validate', 'rules/store.yaml']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe('');
+    const bad = await run(['validate', 'test/cases/diag-store/rules/store.yaml']);
+    expect(bad.stdout).toContain('error rule_schema_error: timezone: unknown IANA time zone');
   });
 });
