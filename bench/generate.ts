@@ -45,11 +45,11 @@ export function generateRules(count: number, categories: number, seed = 1): Gene
     } else {
       const code = `CODE-${i}`;
       codes.push(code);
-      const fixed = i % 2 === 0;
+      const fixed = r() < 0.5;
       const v = fixed ? int(1, 20) : int(5, 25);
       text =
         `id: ${id}\nname: Code ${code}, ${fixed ? `$${v} off` : `${v}% off`}\ntype: ${fixed ? 'fixed' : 'percentage'}\nvalue: ${v}\n` +
-        `code: ${code}\nminPurchase: ${int(0, 50)}\nstackable: ${i % 10 === 4}\n`;
+        `code: ${code}\nminPurchase: ${int(0, 50)}\nstackable: ${r() < 0.5}\n`;
     }
     rules.push({ path: `bench/${id}.yaml`, text });
   }

@@ -29,6 +29,7 @@ export function formatDocument(path: string, text: string, kind: 'rule' | 'store
   if (/\.json$/i.test(path)) {
     return { ok: true, text: JSON.stringify(orderValue(parsed.value, root, root), null, 2) + '\n' };
   }
+  if (parsed.value === null && text.trim() === '') return { ok: true, text }; // an empty file stays empty
   const doc = parseDocument(text, { version: '1.2', schema: 'core' });
   // A comment above the first key is the file's header: it stays at the top, whatever key is first.
   if (isMap(doc.contents) && doc.contents.items.length > 0) {
@@ -100,7 +101,8 @@ function canonicalNode(node: Node, schema: JsonSchema | undefined, root: JsonSch
  */
 function stringStyle(value: string): Scalar.Type | undefined {
   if (value.includes('\n') && !/\s$/.test(value.replace(/\n$/, ''))) return Scalar.BLOCK_LITERAL;
-  const looksLikeNumber = /^[-+]?(\d[\d_]*)?(\.\d*)?([eE][-+]?\d+)?$/.test(value) && /\d/.test(value);
+  const looksLikeNumber =
+    (/^[-+]?(\d[\d_]*)?(\.\d*)?([eE][-+]?\d+)?$/.test(value) && /\d/.test(value)) || /^[-+]?0[bBoOxX][0-9a-fA-F_]+$/.test(value);
   const looksLikeTime = /^\d{1,2}(:\d{2})+$/.test(value);
   if (looksLikeNumber || looksLikeTime || /^(y|n|yes|no|on|off|true|false|null|~)$/i.test(value)) return Scalar.QUOTE_DOUBLE;
   return undefined;
@@ -114,6 +116,8 @@ function orderValue(value: unknown, schema: JsonSchema | undefined, root: JsonSc
   if (value === null || typeof value !== 'object') return value;
   const keys = keyOrder(schema, Object.keys(value));
   const out: Record<string, unknown> = {};
-  for (const k of keys) out[k] = orderValue((value as Record<string, unknown>)[k], childSchema(schema, k, root), root);
+  // defineProperty, not assignment: a "__proto__" key must stay a key (and keep failing validation).
+  for (const k of keys)
+    Object.defineProperty(out, k, { value: orderValue((value as Record<string, unknown>)[k], childSchema(schema, k, root), root), enumerable: true, writable: true, configurable: true });
   return out;
 }

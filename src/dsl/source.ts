@@ -25,7 +25,8 @@ export interface SourceDocument {
   document?: Document.Parsed;
 }
 
-export function parseSource(path: string, text: string): SourceDocument {
+export function parseSource(path: string, input: string): SourceDocument {
+  const text = input.charCodeAt(0) === 0xfeff ? input.slice(1) : input; // a UTF-8 byte order mark is not content
   const lineCounter = new LineCounter();
   const diagnostics: Diagnostic[] = [];
   const at = (offset: number): Position => {
@@ -90,7 +91,41 @@ export function parseSource(path: string, text: string): SourceDocument {
     });
     return { path, text, value: undefined, locate, diagnostics, document: doc };
   }
+  const odd = nonJsonValue(value, []);
+  if (odd) {
+    diagnostics.push({
+      path,
+      ...locate(odd.pointer),
+      severity: 'error',
+      code: 'yaml_syntax_error',
+      message: `unsupported value (${odd.kind}): rule files hold only JSON-compatible data`,
+    });
+    return { path, text, value: undefined, locate, diagnostics, document: doc };
+  }
   return { path, text, value: value ?? null, locate, diagnostics, document: doc };
+}
+
+/** The first value that is not plain JSON data (YAML tags such as !!binary, !!set, !!timestamp). */
+function nonJsonValue(v: unknown, pointer: (string | number)[]): { pointer: (string | number)[]; kind: string } | null {
+  if (v === null || v === undefined || typeof v === 'string' || typeof v === 'boolean') return null;
+  if (typeof v === 'number') return null; // non-finite numbers are the schema's to reject
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) {
+      const odd = nonJsonValue(v[i], [...pointer, i]);
+      if (odd) return odd;
+    }
+    return null;
+  }
+  if (typeof v === 'object') {
+    const proto = Object.getPrototypeOf(v);
+    if (proto !== Object.prototype && proto !== null) return { pointer, kind: (v as object).constructor?.name ?? 'object' };
+    for (const [k, x] of Object.entries(v)) {
+      const odd = nonJsonValue(x, [...pointer, k]);
+      if (odd) return odd;
+    }
+    return null;
+  }
+  return { pointer, kind: typeof v };
 }
 
 function firstLine(s: string): string {

@@ -368,6 +368,14 @@ function rejectionFor(
       const shortfall = d.minPurchase! - subtotal;
       return { ...base, message: `${d.name}: spend ${money(shortfall)} more (minimum purchase ${money(d.minPurchase!)})`, shortfall };
     }
+    case 'CUSTOMER_REQUIRED': {
+      // Which half failed: no customer at all, or a customer without the id a per-customer limit needs.
+      const hasCustomer = (facts.session as { hasCustomer: boolean }).hasCustomer;
+      const message = hasCustomer
+        ? `${d.name} needs a customer id (it is limited per customer)`
+        : `${d.name} needs an identified customer`;
+      return { ...base, message };
+    }
     default:
       return { ...base, message: reasonMessage(o, d) };
   }
@@ -389,10 +397,6 @@ function reasonMessage(reason: EligibilityReason, d: CompiledDiscount): string {
     }
     case 'USAGE_LIMIT_REACHED':
       return `${d.name} has reached its limit of ${d.usageLimit} redemptions`;
-    case 'CUSTOMER_REQUIRED':
-      return d.perCustomerLimit !== null && !d.customerRequired
-        ? `${d.name} needs a customer id (it is limited per customer)`
-        : `${d.name} needs an identified customer`;
     case 'TIER_NOT_ELIGIBLE':
       return `${d.name} is for ${d.tiers!.join(', ')} tier customers`;
     case 'CUSTOMER_LIMIT_REACHED':
@@ -407,6 +411,7 @@ function reasonMessage(reason: EligibilityReason, d: CompiledDiscount): string {
       return `The cart does not meet the conditions of ${d.name}`;
     case 'UNKNOWN_CODE':
     case 'MIN_PURCHASE_NOT_MET':
-      return reason;
+    case 'CUSTOMER_REQUIRED':
+      return reason; // worded in rejectionFor
   }
 }

@@ -51,3 +51,14 @@ describe('formatDocument', () => {
     expect(out.ok).toBe(false);
   });
 });
+
+describe('odd inputs', () => {
+  it('rejects YAML values that are not JSON data, accepts a byte order mark, and keeps __proto__ keys in fmt', () => {
+    expect(parseSource('r.yaml', 'a: !!binary aGVsbG8=\n').diagnostics[0]).toMatchObject({ code: 'yaml_syntax_error', line: 1, col: 1 });
+    expect(parseSource('r.json', '\ufeff{"a": 1}').value).toEqual({ a: 1 });
+    const out = formatDocument('x.json', '{"id":"x","__proto__":{"polluted":1}}', 'rule');
+    expect(out).toEqual({ ok: true, text: '{\n  "id": "x",\n  "__proto__": {\n    "polluted": 1\n  }\n}\n' });
+    expect(formatDocument('x.yaml', '', 'rule')).toEqual({ ok: true, text: '' });
+    expect(formatDocument('x.yaml', 'id: "0b101"\n', 'rule')).toEqual({ ok: true, text: 'id: "0b101"\n' });
+  });
+});

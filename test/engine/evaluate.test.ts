@@ -104,3 +104,14 @@ describe('checkRequest / checkUsage', () => {
     expect(checkUsage({ save5: { used: -1 } }).ok).toBe(false);
   });
 });
+
+describe('CUSTOMER_REQUIRED wording', () => {
+  it('says which part is missing: the customer, or the id a per-customer limit needs', () => {
+    const rs = ruleset(['gold-once', 'type: fixed\nvalue: 1\ncustomer: { tiers: [gold] }\nperCustomerLimit: 1\n']);
+    const msg = (customer?: { id?: string; tier?: string }) =>
+      evaluate(rs, { at: '2026-05-01T12:00:00', explain: true, ...(customer ? { customer } : {}), lines: [line('a', 500)] }, { now: 0 }).rejected[0]?.message;
+    expect(msg()).toBe('gold-once needs an identified customer');
+    expect(msg({ tier: 'gold' })).toBe('gold-once needs a customer id (it is limited per customer)');
+    expect(msg({ id: 'c1', tier: 'gold' })).toBeUndefined();
+  });
+});
