@@ -61,7 +61,7 @@ export function evaluate(rs: PreparedRuleset, req: EvaluateRequest, opts: Evalua
   const decided: number[] = [];
   const decide = (pd: PreparedDiscount, matched = false) => {
     if (outcomes[pd.ordinal] === undefined) {
-      outcomes[pd.ordinal] = eligibility(pd, matched ? pd.checksMatched : pd.checks, cart, facts);
+      outcomes[pd.ordinal] = eligibility(pd, matched ? pd.itemsCheck : -1, cart, facts);
       decided.push(pd.ordinal);
     }
   };
@@ -338,10 +338,12 @@ function collect(selected: ReadonlySet<string>, byKey: Map<string, number[]>, in
   }
 }
 
-function eligibility(pd: PreparedDiscount, checks: PreparedDiscount['checks'], cart: CartView, facts: Facts): Outcome {
+/** The first failing check (skipping the one at `skip`, known to pass), or the plan entry. */
+function eligibility(pd: PreparedDiscount, skip: number, cart: CartView, facts: Facts): Outcome {
   const d = pd.discount;
   if (!d.enabled) return 'INACTIVE';
-  for (const check of checks) if (!check.test(facts)) return check.reason;
+  const checks = pd.checks;
+  for (let i = 0; i < checks.length; i++) if (i !== skip && !checks[i].test(facts)) return checks[i].reason;
   const eligible = linesFor(pd.appliesTo, cart);
   const plan: PlanDiscount = { id: d.id, key: pd.ordinal, rank: pd.applicationRank, type: d.type, priority: d.priority, sortValue: d.sortValue, action: d.action, eligible };
   if (d.action.type === 'bogo') plan.reward = linesFor(pd.rewardAppliesTo, cart);

@@ -25,11 +25,11 @@ export interface PreparedDiscount {
   /** Named top-level checks of the engine rule, in reason order. */
   checks: { reason: EligibilityReason; test: Predicate }[];
   /**
-   * The same without NO_ELIGIBLE_ITEMS, for a discount reached through the index by one of the
-   * cart's categories or products: that check is then known to pass, and skipping a check that
-   * passes never changes which check fails first.
+   * The position of the NO_ELIGIBLE_ITEMS check in `checks` (-1 if none). A discount reached
+   * through the index by one of the cart's categories or products skips it: it is then known to
+   * pass, and skipping a check that passes never changes which check fails first.
    */
-  checksMatched: { reason: EligibilityReason; test: Predicate }[];
+  itemsCheck: number;
   /** null = every line */
   appliesTo: Selector | null;
   /** Bogo only; null = every line */
@@ -69,13 +69,12 @@ export function prepareRuleset(compiled: CompiledRuleset): PreparedRuleset {
     discount: d,
     ordinal,
     checks: d.rule.conditions.all.map((c) => ({ reason: c.name as EligibilityReason, test: compileCondition(c) })),
-    checksMatched: [],
+    itemsCheck: d.rule.conditions.all.findIndex((c) => c.name === 'NO_ELIGIBLE_ITEMS'),
     appliesTo: toSelector(d.appliesTo),
     rewardAppliesTo: d.action.type === 'bogo' ? toSelector(d.action.rewardAppliesTo) : null,
     pos: posFor(d),
     applicationRank: 0,
   }));
-  for (const p of discounts) p.checksMatched = p.checks.filter((c) => c.reason !== 'NO_ELIGIBLE_ITEMS');
   const inApplicationOrder = discounts
     .map((p) => ({ p, key: { id: p.discount.id, key: p.ordinal, type: p.discount.type, priority: p.discount.priority, sortValue: p.discount.sortValue, action: p.discount.action, eligible: [] } }))
     .sort((a, b) => applicationOrder(a.key, b.key));
@@ -114,9 +113,12 @@ export function prepareRuleset(compiled: CompiledRuleset): PreparedRuleset {
   };
 }
 
+const NO_KEYS: ReadonlySet<string> = new Set();
+
 function toSelector(sel: ItemSelector | null): Selector | null {
   if (!sel) return null;
-  const categories = new Set(sel.categories ?? []);
-  const products = new Set(sel.products ?? []);
+  // An empty side shares one empty set: thousands of rules list only categories.
+  const categories = sel.categories?.length ? new Set(sel.categories) : NO_KEYS;
+  const products = sel.products?.length ? new Set(sel.products) : NO_KEYS;
   return { categories, products, onlyCategory: categories.size === 1 && products.size === 0 ? [...categories][0] : null };
 }
