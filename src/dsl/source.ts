@@ -105,8 +105,22 @@ export function parseSource(path: string, input: string): SourceDocument {
   return { path, text, value: value ?? null, locate, diagnostics, document: doc };
 }
 
+/** True when a value is plain JSON data (what almost every file is: checked without allocating). */
+function isJsonData(v: unknown): boolean {
+  if (v === null || typeof v !== 'object') return typeof v !== 'function' && typeof v !== 'symbol' && typeof v !== 'bigint';
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) if (!isJsonData(v[i])) return false;
+    return true;
+  }
+  const proto = Object.getPrototypeOf(v);
+  if (proto !== Object.prototype && proto !== null) return false;
+  for (const k in v) if (!isJsonData((v as Record<string, unknown>)[k])) return false;
+  return true;
+}
+
 /** The first value that is not plain JSON data (YAML tags such as !!binary, !!set, !!timestamp). */
 function nonJsonValue(v: unknown, pointer: (string | number)[]): { pointer: (string | number)[]; kind: string } | null {
+  if (pointer.length === 0 && isJsonData(v)) return null;
   if (v === null || v === undefined || typeof v === 'string' || typeof v === 'boolean') return null;
   if (typeof v === 'number') return null; // non-finite numbers are the schema's to reject
   if (Array.isArray(v)) {
