@@ -11,11 +11,11 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { Engine } from 'json-rules-engine';
-import { compileRuleset, type RuleSource } from '../src/dsl/compile.js';
+import type { RuleSource } from '../src/dsl/compile.js';
 import { evaluate, evaluationFacts } from '../src/engine/evaluate.js';
 import { prepareRuleset, type PreparedRuleset } from '../src/engine/prepare.js';
 import type { EvaluateRequest } from '../src/domain/types.js';
-import { readRulesDir } from '../src/ruleset/load.js';
+import { compileWithNode, readRulesDir } from '../src/ruleset/load.js';
 import { generateCarts, generateRules, rng } from './generate.js';
 
 const RUNS = Math.max(5, Number(process.env.BENCH_RUNS ?? 5));
@@ -85,7 +85,7 @@ async function scenarios(): Promise<(() => Scenario)[]> {
 }
 
 function compileOnce(sources: Scenario['sources']): PreparedRuleset {
-  const { ruleset, diagnostics } = compileRuleset(sources);
+  const { ruleset, diagnostics } = compileWithNode(sources);
   if (!ruleset) throw new Error(diagnostics.map((d) => d.message).join('\n'));
   return prepareRuleset(ruleset);
 }

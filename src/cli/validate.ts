@@ -1,9 +1,9 @@
 // `discounts validate [paths] [--json]`
 
 import { basename, dirname, join, resolve } from 'node:path';
-import { compileRuleset, formatDiagnostic, sortDiagnostics } from '../dsl/compile.js';
+import { formatDiagnostic, sortDiagnostics } from '../dsl/compile.js';
 import type { Diagnostic } from '../domain/types.js';
-import { isDirectory, readRulesDir, readStorePolicy, readText, STORE_FILE } from '../ruleset/load.js';
+import { compileWithNode, isDirectory, readRulesDir, readStorePolicy, readText, STORE_FILE } from '../ruleset/load.js';
 import { EXIT, type CliIO } from './io.js';
 
 /** Diagnostics for a rules directory, or for single rule files (checked with their directory's store policy). */
@@ -14,16 +14,16 @@ export async function diagnose(paths: string[], io: CliIO): Promise<{ diagnostic
     const abs = resolve(io.cwd, p);
     if (await isDirectory(abs)) {
       const sources = await readRulesDir(abs, p);
-      diagnostics.push(...compileRuleset(sources).diagnostics);
+      diagnostics.push(...compileWithNode(sources).diagnostics);
       rules += sources.rules.length;
     } else if (basename(p) === STORE_FILE) {
       // The store policy on its own.
-      diagnostics.push(...compileRuleset({ store: { path: p, text: await readText(abs, p) }, storePath: p, rules: [] }).diagnostics);
+      diagnostics.push(...compileWithNode({ store: { path: p, text: await readText(abs, p) }, storePath: p, rules: [] }).diagnostics);
     } else {
       const text = await readText(abs, p);
       const storePath = join(dirname(p), STORE_FILE);
       const store = await readStorePolicy(resolve(io.cwd, storePath), storePath);
-      diagnostics.push(...compileRuleset({ store, storePath, rules: [{ path: p, text }] }).diagnostics);
+      diagnostics.push(...compileWithNode({ store, storePath, rules: [{ path: p, text }] }).diagnostics);
       rules += 1;
     }
   }

@@ -81,6 +81,11 @@ export interface CompileOptions {
    * checklist for creating the discounts whose IDs are still missing.
    */
   posIdChecks?: boolean;
+  /**
+   * SHA-256 of a UTF-8 text as hex, for the ruleset version. Default: a pure-JS implementation
+   * that also runs in the browser; the loader passes Node's crypto (the same digest, faster).
+   */
+  sha256Hex?: (text: string) => string;
 }
 
 export interface StoreResult {
@@ -109,7 +114,7 @@ export function compileRuleset(
 ): CompileResult {
   const store = compileStorePolicy(input.store, input.storePath ?? 'store.yaml');
   const files = [...input.rules].sort((a, b) => cmp(a.path, b.path)).map((r) => compileRuleFile(r, store.effective, options));
-  return linkRuleset(store, files);
+  return linkRuleset(store, files, options);
 }
 
 export function compileStorePolicy(source: RuleSource | null, storePath: string): StoreResult {
@@ -140,7 +145,7 @@ export function compileRuleFile(source: RuleSource, policy: StorePolicy, options
  * ones are errors), sorted diagnostics, discounts in id order, and the version. The result does
  * not depend on the order of `files`.
  */
-export function linkRuleset(store: StoreResult, files: readonly FileResult[]): CompileResult {
+export function linkRuleset(store: StoreResult, files: readonly FileResult[], options: CompileOptions = {}): CompileResult {
   const diagnostics: Diagnostic[] = [...store.diagnostics];
   const byId = new Map<string, string>();
   const byCode = new Map<string, string>();
@@ -170,7 +175,7 @@ export function linkRuleset(store: StoreResult, files: readonly FileResult[]): C
   sortDiagnostics(diagnostics);
   if (!store.policy || diagnostics.some((d) => d.severity === 'error')) return { ruleset: null, diagnostics };
   const discounts = ordered.map((f) => f.discount!).sort((a, b) => cmp(a.id, b.id));
-  const version = rulesetVersion(store.policy, discounts);
+  const version = rulesetVersion(store.policy, discounts, options.sha256Hex ?? pureSha256Hex);
   return { ruleset: { version, policy: store.policy, discounts }, diagnostics };
 }
 
@@ -495,7 +500,12 @@ export function formatDiagnostic(d: Diagnostic): string {
  * plain JSON.stringify is canonical: equal content gives equal versions, whatever the file order,
  * the key order or the comments in the sources. The source path is not part of the content.
  */
-function rulesetVersion(policy: StorePolicy, discounts: CompiledDiscount[]): string {
-  const content = JSON.stringify({ policy, discounts }, (key, value) => (key === 'source' ? undefined : value));
-  return bytesToHex(sha256(utf8ToBytes(content))).slice(0, 16);
+function pureSha256Hex(text: string): string {
+  return bytesToHex(sha256(utf8ToBytes(text)));
+}
+
+function rulesetVersion(policy: StorePolicy, discounts: CompiledDiscount[], sha256Hex: (text: string) => string): string {
+  // Without a replacer (JSON.stringify calls one for every key): drop `source` by shallow copies.
+  const content = JSON.stringify({ policy, discounts: discounts.map(({ source: _source, ...rest }) => rest) });
+  return sha256Hex(content).slice(0, 16);
 }

@@ -2,11 +2,22 @@
 // *.yaml, *.yml and *.json directly in the directory (not store.yaml, and not the tests/, carts/
 // and archive/ subfolders), in sorted order, and hands the texts to the pure compiler.
 
+import { createHash } from 'node:crypto';
 import type { Dirent } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { compileRuleset, type CompileResult, type RuleSource } from '../dsl/compile.js';
+import { compileRuleset, type CompileOptions, type CompileResult, type RuleSource } from '../dsl/compile.js';
 import { prepareRuleset, type PreparedRuleset } from '../engine/prepare.js';
+
+/** Node's SHA-256 for the ruleset version (the same digest as the core's pure-JS default). */
+export function nodeSha256Hex(text: string): string {
+  return createHash('sha256').update(text, 'utf8').digest('hex');
+}
+
+/** compileRuleset with the options the Node edges use. */
+export function compileWithNode(sources: Parameters<typeof compileRuleset>[0], options: CompileOptions = {}): CompileResult {
+  return compileRuleset(sources, { sha256Hex: nodeSha256Hex, ...options });
+}
 
 export const RULE_FILE = /\.(ya?ml|json)$/i;
 export const STORE_FILE = 'store.yaml';
@@ -79,7 +90,7 @@ export interface LoadedRuleset extends CompileResult {
 /** Reads, compiles and prepares a rules directory. */
 export async function loadRuleset(dir: string, displayDir: string = dir): Promise<LoadedRuleset> {
   const sources = await readRulesDir(dir, displayDir);
-  const result = compileRuleset(sources);
+  const result = compileWithNode(sources);
   return { ...result, prepared: result.ruleset ? prepareRuleset(result.ruleset) : null };
 }
 

@@ -101,3 +101,11 @@ describe('compileRuleset', () => {
     expect(ruleset!.policy).toMatchObject({ timezone: 'UTC', currency: 'USD' });
   });
 });
+
+describe('ruleset version digest', () => {
+  it("is the same with the core's pure-JS SHA-256 and Node's crypto", async () => {
+    const { nodeSha256Hex } = await import('../../src/ruleset/load.js');
+    const sources = { store, rules: [rule('a', 'type: fixed\nvalue: 1\n'), rule('b', 'type: percentage\nvalue: 12.5\n')] };
+    expect(compileRuleset(sources, { sha256Hex: nodeSha256Hex }).ruleset!.version).toBe(compileRuleset(sources).ruleset!.version);
+  });
+});
