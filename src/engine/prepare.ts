@@ -75,10 +75,7 @@ export function prepareRuleset(compiled: CompiledRuleset): PreparedRuleset {
     pos: posFor(d),
     applicationRank: 0,
   }));
-  const inApplicationOrder = discounts
-    .map((p) => ({ p, key: { id: p.discount.id, key: p.ordinal, type: p.discount.type, priority: p.discount.priority, sortValue: p.discount.sortValue, action: p.discount.action, eligible: [] } }))
-    .sort((a, b) => applicationOrder(a.key, b.key));
-  inApplicationOrder.forEach(({ p }, rank) => (p.applicationRank = rank));
+  [...discounts].sort((a, b) => applicationOrder(a.discount, b.discount)).forEach((p, rank) => (p.applicationRank = rank));
   const byCode = new Map<string, PreparedDiscount>();
   const automatic: number[] = [];
   const byCategory = new Map<string, number[]>();

@@ -54,8 +54,11 @@ export interface PlanResult {
 
 const TYPE_RANK: Record<DiscountType, number> = { bogo: 0, percentage: 1, fixed: 2 };
 
+/** What application order looks at. */
+export type Ordered = Pick<PlanDiscount, 'id' | 'type' | 'priority' | 'sortValue'>;
+
 /** Application order inside a plan: bogo, percentage, fixed; priority desc; value desc; id asc. */
-export function applicationOrder(a: PlanDiscount, b: PlanDiscount): number {
+export function applicationOrder(a: Ordered, b: Ordered): number {
   return (
     TYPE_RANK[a.type] - TYPE_RANK[b.type] ||
     b.priority - a.priority ||
