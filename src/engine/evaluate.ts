@@ -189,7 +189,7 @@ function sortByRank(list: PlanDiscount[]): PlanDiscount[] {
   if (n < 2) return list;
   if (n >= 65536) return list.sort((a, b) => a.rank! - b.rank!);
   const keys = new Float64Array(n);
-  for (let i = 0; i < n; i++) keys[i] = list[i].rank! * 65536 + i; // ranks are unique; i < 2^16 (500 lines x rules is far less)
+  for (let i = 0; i < n; i++) keys[i] = list[i].rank! * 65536 + i; // ranks are unique and i < 2^16, so the key is exact
   keys.sort();
   const out = new Array<PlanDiscount>(n);
   for (let i = 0; i < n; i++) out[i] = list[keys[i] % 65536];
