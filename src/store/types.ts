@@ -1,0 +1,110 @@
+// The ledger's contract: what the HTTP layer (and later reports and replay) asks of the store.
+// One interface, implemented once over kysely for every dialect (SQLite now, PostgreSQL later):
+// only the connection set-up and a few dialect details live in src/store/dialects/<name>.ts.
+//
+// Rules every implementation keeps:
+// - Reading usage never writes anything.
+// - redeem() is one database transaction: idempotency check, usage taken with conditional
+//   updates (`used < limit`, per customer likewise; never read-modify-write in JS), the
+//   redemption, its applied discounts and their per-line allocations. A refused redemption
+//   (conflict, price changed) writes nothing, not even its transaction id.
+// - A database that cannot be reached, or is busy past its timeout, is a StoreUnavailableError;
+//   nothing half-written is left behind.
+// - Every row carries its store id: usage is keyed by (store, discount), transaction ids are
+//   unique per store.
+
+import type { EvaluateResponse, Usage } from '../domain/types.js';
+
+/** The stored redemption as the API returns it (schemas/redemption-record.schema.json). */
+export interface RedemptionRecord extends EvaluateResponse {
+  transactionId: string;
+  status: 'committed' | 'voided';
+  /** ISO 8601 instant (UTC, milliseconds) of the commit. */
+  committedAt: string;
+  voidedAt?: string;
+  voidReason?: string | null;
+  /** The void's date in the store's timezone (YYYY-MM-DD). */
+  voidDate?: string;
+}
+
+export interface DiscountLimit {
+  discountId: string;
+  usageLimit: number | null;
+  perCustomerLimit: number | null;
+}
+
+export interface RedeemInput {
+  store: string;
+  transactionId: string;
+  /** Canonical JSON (sorted keys) of the request body as received: the idempotency comparison. */
+  requestCanonical: string;
+  /** The instant priced (ISO 8601, UTC) and its date in the store's timezone (YYYY-MM-DD). */
+  at: string;
+  localDate: string;
+  rulesetVersion: string;
+  customerId: string | null;
+  /** The ruleset's discounts that have a usage or per-customer limit (their usage is read in the transaction). */
+  limits: readonly DiscountLimit[];
+  /**
+   * Prices the cart with the given usage counts (pure, synchronous: the engine's evaluate). Called
+   * inside the transaction with the counts read there, again after a conditional update found a
+   * limit used up meanwhile (bounded retries).
+   */
+  price: (usage: Usage) => EvaluateResponse;
+  /** When given, the final total must equal it, else price_changed (nothing written). */
+  expectedTotal?: number;
+  /** Commit instant (ISO 8601, UTC): the caller's clock. */
+  now: string;
+}
+
+export type RedeemOutcome =
+  /** Newly committed (HTTP 201). */
+  | { kind: 'committed'; record: RedemptionRecord }
+  /** The same transaction id with the same canonical request was already stored (HTTP 200, Idempotent-Replay). */
+  | { kind: 'replay'; record: RedemptionRecord }
+  /** The same transaction id with a different request (HTTP 409 idempotency_conflict). */
+  | { kind: 'conflict' }
+  /** expectedTotal no longer matches; `evaluation` is the new pricing (HTTP 409 price_changed). */
+  | { kind: 'price_changed'; evaluation: EvaluateResponse };
+
+export interface VoidInput {
+  store: string;
+  transactionId: string;
+  reason: string | null;
+  /** ISO 8601 instant (UTC) and its store-local date. */
+  now: string;
+  localDate: string;
+}
+
+export interface UsageRow {
+  discountId: string;
+  used: number;
+}
+
+export interface LedgerStore {
+  readonly dialect: 'sqlite' | 'postgres';
+  /** Runs kysely's Migrator to the latest migration. */
+  migrate(): Promise<void>;
+  /** Usage of these discounts in this store, with the customer's own counts when customerId is given. */
+  readUsage(store: string, discountIds: readonly string[], customerId: string | null): Promise<Usage>;
+  /** Total uses per discount of a store (for GET /v1/discounts `remaining`). */
+  usageTotals(store: string): Promise<UsageRow[]>;
+  redeem(input: RedeemInput): Promise<RedeemOutcome>;
+  /** The stored transaction's canonical request, when there is one (replay before the clock-skew check). */
+  findRequest(store: string, transactionId: string): Promise<{ requestCanonical: string; record: RedemptionRecord } | null>;
+  /** Voids once (releasing the usage it took); a second void returns the same record. null when unknown. */
+  voidRedemption(input: VoidInput): Promise<RedemptionRecord | null>;
+  getRedemption(store: string, transactionId: string): Promise<RedemptionRecord | null>;
+  /** Resolves when the database answers; rejects with StoreUnavailableError otherwise. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** The database is unreachable or busy past its timeout (HTTP 503 unavailable). */
+export class StoreUnavailableError extends Error {
+  readonly code = 'unavailable';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'StoreUnavailableError';
+  }
+}
