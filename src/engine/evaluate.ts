@@ -15,7 +15,8 @@ import type {
   Usage,
 } from '../domain/types.js';
 import { normalizeCode } from '../dsl/compile.js';
-import { bogoApplies, lineFloors, pricePlan, type PlanDiscount, type PricingCart } from '../pricing/plan.js';
+import { bogoApplications, bogoUnitsMissing } from '../pricing/bogo.js';
+import { bogoCartCounts, lineFloors, pricePlan, type PlanDiscount, type PricingCart } from '../pricing/plan.js';
 import type { Facts } from './conditions.js';
 import type { PreparedDiscount, PreparedRuleset, Selector } from './prepare.js';
 
@@ -105,13 +106,14 @@ export function evaluate(rs: PreparedRuleset, req: EvaluateRequest, opts: Evalua
   const applied: AppliedDiscount[] = [];
   const lineDiscount = new Array<number>(req.lines.length).fill(0);
   const leftOut: (Rejection | undefined)[] = new Array(rs.discounts.length); // by ordinal
-  // The winner's ids and the NOT_COMBINABLE wording, built only if some discount is left out.
+  // The winner's ids and names, built only if some discount is left out.
   let winnerIds: string[] | null = null;
-  let notCombinable = '';
+  let winnerNames = '';
   const leftOutBecause = (): string[] => {
     if (winnerIds === null) {
-      winnerIds = winner ? winner.result.entries.filter((e) => e.amount > 0).map((e) => e.discount.id) : [];
-      notCombinable = `cannot be combined with ${winnerIds.join(', ')}, which ${storeFirst ? 'the store policy prefers' : 'saves the customer more'}`;
+      const kept = winner ? winner.result.entries.filter((e) => e.amount > 0) : [];
+      winnerIds = kept.map((e) => e.discount.id);
+      winnerNames = nameList(kept.map((e) => rs.discounts[e.discount.key].discount.name));
     }
     return winnerIds;
   };
@@ -129,13 +131,11 @@ export function evaluate(rs: PreparedRuleset, req: EvaluateRequest, opts: Evalua
         applied.push({ discountId: d.id, name: d.name, type: d.type, code: d.displayCode, amount: entry.amount, allocations, pos: pd.pos && { ...pd.pos } });
       } else if (entry.amount > 0 && winner) {
         const ids = leftOutBecause();
-        leftOut[pd.ordinal] = {
-          discountId: d.id,
-          code: null,
-          reason: 'NOT_COMBINABLE',
-          message: `${d.name} ${notCombinable}`,
-          winner: ids.slice(),
-        };
+        const message =
+          p.result.total === winner.result.total
+            ? `${d.name} cannot be combined with ${winnerNames}, which ${winnerIds!.length > 1 ? 'together are worth the same and were' : 'is worth the same and was'} kept by the tie-break (stackable first, then higher priority, then id)`
+            : `${d.name} cannot be combined with ${winnerNames}, which ${storeFirst ? 'the store policy prefers' : 'saves the customer more'}`;
+        leftOut[pd.ordinal] = { discountId: d.id, code: null, reason: 'NOT_COMBINABLE', message, winner: ids.slice() };
       } else {
         leftOut[pd.ordinal] = { discountId: d.id, code: null, reason: 'NO_REMAINING_VALUE', message: `${d.name} has no value left on this cart` };
       }
@@ -153,7 +153,7 @@ export function evaluate(rs: PreparedRuleset, req: EvaluateRequest, opts: Evalua
       rejected.push({ discountId: null, code: e.raw, reason: 'UNKNOWN_CODE', message: `Code '${e.raw.trim()}' is not a valid promo code` });
       continue;
     }
-    const r = rejectionFor(e.pd, outcomes[e.pd.ordinal]!, leftOut, facts, policy);
+    const r = rejectionFor(e.pd, outcomes[e.pd.ordinal]!, leftOut, facts, policy, () => missingUnits(rs, e.pd!, cart));
     if (r) rejected.push({ ...r, code: e.raw });
   }
   // Automatic discounts by id (= ordinal order).
@@ -164,7 +164,7 @@ export function evaluate(rs: PreparedRuleset, req: EvaluateRequest, opts: Evalua
     if (typeof o === 'string' ? req.explain : leftOut[ordinal] !== undefined) automaticOrdinals.push(ordinal);
   }
   automaticOrdinals.sort((a, b) => a - b);
-  for (const ordinal of automaticOrdinals) rejected.push(rejectionFor(rs.discounts[ordinal], outcomes[ordinal]!, leftOut, facts, policy)!);
+  for (const ordinal of automaticOrdinals) rejected.push(rejectionFor(rs.discounts[ordinal], outcomes[ordinal]!, leftOut, facts, policy, () => missingUnits(rs, rs.discounts[ordinal], cart))!);
 
   let discountTotal = 0;
   const lines = req.lines.map((l, i) => {
@@ -181,6 +181,12 @@ export function evaluate(rs: PreparedRuleset, req: EvaluateRequest, opts: Evalua
     applied,
     rejected,
   };
+}
+
+/** At most three names joined by ", ", then "and N more". */
+function nameList(names: readonly string[]): string {
+  const shown = names.slice(0, 3).join(', ');
+  return names.length > 3 ? `${shown} and ${names.length - 3} more` : shown;
 }
 
 /** Plan discounts in application order, by their precomputed rank (a native numeric sort). */
@@ -281,9 +287,7 @@ function buildFacts(rs: PreparedRuleset, req: EvaluateRequest, cart: CartView, o
       const pd = rs.byId.get(params.discountId)!;
       const a = pd.discount.action;
       if (a.type !== 'bogo') return 0;
-      const buySet = linesFor(pd.appliesTo, cart);
-      const rewardSet = linesFor(pd.rewardAppliesTo, cart);
-      return bogoApplies(cart, buySet, rewardSet, a.buy, a.get) ? 1 : 0;
+      return bogoApplications(bogoCounts(rs, pd, cart), a.buy, a.get, 1);
     },
   };
 }
@@ -306,6 +310,19 @@ function forEachIndexedCandidate(rs: PreparedRuleset, cart: CartView, visit: (pd
 }
 
 const NO_LINES: number[] = [];
+
+/** The fewest qualifying units a bogo's cart lacks for one application. */
+function missingUnits(rs: PreparedRuleset, pd: PreparedDiscount, cart: CartView): number {
+  const a = pd.discount.action;
+  if (a.type !== 'bogo') return 0;
+  return bogoUnitsMissing(bogoCounts(rs, pd, cart), a.buy, a.get, pd.bogoBothPossible);
+}
+
+/** A bogo's unit counts on the untouched cart. */
+function bogoCounts(rs: PreparedRuleset, pd: PreparedDiscount, cart: CartView) {
+  const a = pd.discount.action as Extract<CompiledDiscount['action'], { type: 'bogo' }>;
+  return bogoCartCounts(cart, linesFor(pd.appliesTo, cart), linesFor(pd.rewardAppliesTo, cart), a.percentOffBps, rs.compiled.policy.minimumUnitPrice);
+}
 
 /** Ascending indices of the lines a selector matches (category OR product listed). */
 function linesFor(sel: Selector | null, cart: CartView): number[] {
@@ -345,7 +362,7 @@ function eligibility(pd: PreparedDiscount, skip: number, cart: CartView, facts: 
   const checks = pd.checks;
   for (let i = 0; i < checks.length; i++) if (i !== skip && !checks[i].test(facts)) return checks[i].reason;
   const eligible = linesFor(pd.appliesTo, cart);
-  const plan: PlanDiscount = { id: d.id, key: pd.ordinal, rank: pd.applicationRank, type: d.type, priority: d.priority, sortValue: d.sortValue, action: d.action, eligible };
+  const plan: PlanDiscount = { id: d.id, key: pd.ordinal, rank: pd.applicationRank, type: d.type, priority: d.priority, sortValue: d.sortValue, action: d.action, eligible, isCode: d.code !== null };
   if (d.action.type === 'bogo') plan.reward = linesFor(pd.rewardAppliesTo, cart);
   return plan;
 }
@@ -359,6 +376,7 @@ function rejectionFor(
   leftOut: readonly (Rejection | undefined)[],
   facts: Facts,
   policy: PreparedRuleset['compiled']['policy'],
+  missing: () => number,
 ): Rejection | null {
   const d = pd.discount;
   if (typeof o !== 'string') return leftOut[pd.ordinal] ?? null;
@@ -378,6 +396,8 @@ function rejectionFor(
         : `${d.name} needs an identified customer`;
       return { ...base, message };
     }
+    case 'QUANTITY_NOT_MET':
+      return { ...base, message: `${d.name}: add ${missing()} more qualifying item(s)` };
     default:
       return { ...base, message: reasonMessage(o, d) };
   }
@@ -405,15 +425,12 @@ function reasonMessage(reason: EligibilityReason, d: CompiledDiscount): string {
       return `This customer has already used ${d.name} the maximum ${d.perCustomerLimit} time(s)`;
     case 'NO_ELIGIBLE_ITEMS':
       return `No items in the cart qualify for ${d.name}`;
-    case 'QUANTITY_NOT_MET': {
-      const a = d.action.type === 'bogo' ? d.action : null;
-      return `${d.name} needs ${a?.buy} qualifying item(s) plus ${a?.get} reward item(s) in the cart`;
-    }
     case 'CONDITIONS_NOT_MET':
       return `The cart does not meet the conditions of ${d.name}`;
     case 'UNKNOWN_CODE':
     case 'MIN_PURCHASE_NOT_MET':
     case 'CUSTOMER_REQUIRED':
+    case 'QUANTITY_NOT_MET':
       return reason; // worded in rejectionFor
   }
 }

@@ -1,10 +1,15 @@
 // Buy-N-get-M matching over unit counts (never expanding units one by one in memory).
 //
-// Each application takes the M cheapest available reward-set units as the reward, then the N most
-// expensive available buy-set units as the purchase. Price ties: the earlier line counts as the
-// more expensive (so rewards come from later lines first, purchases from earlier lines first).
-// Applications repeat while both picks succeed and maxApplications allows. Units used (bought or
-// rewarded) are consumed and not used again by a later bogo in the same plan.
+// On the units still available in the plan:
+// - A unit priced 0 takes no part: it is neither a purchase nor a reward.
+// - A reward candidate is a reward-set unit whose reward discount would be above 0.
+// - k = the largest number of applications (at most maxApplications) for which k x get reward
+//   candidates and k x buy other buy-set units exist.
+// - Rewards: the k x get cheapest reward candidates, taking at most (buy-set units - k x buy) of
+//   those that are also in the buy set, so that enough remain to buy. Equal prices: the later line
+//   first.
+// - Purchases: the k x buy most expensive buy-set units left. Equal prices: the earlier line first.
+// Units used (bought or rewarded) are consumed and not used again by a later bogo in the same plan.
 
 export interface BogoLine {
   unitPrice: number;
@@ -12,6 +17,8 @@ export interface BogoLine {
   available: number;
   inBuySet: boolean;
   inRewardSet: boolean;
+  /** The discount one reward unit of this line would get (0: not a reward candidate). */
+  rewardValue: number;
 }
 
 export interface BogoMatch {
@@ -22,77 +29,91 @@ export interface BogoMatch {
   consumed: number[];
 }
 
+/** The unit classes matching counts: reward-only candidates, candidates also in the buy set, buy-only units. */
+export interface BogoCounts {
+  rewardOnly: number;
+  both: number;
+  buyOnly: number;
+}
+
+export function bogoCounts(lines: readonly BogoLine[]): BogoCounts {
+  let rewardOnly = 0;
+  let both = 0;
+  let buyOnly = 0;
+  for (const l of lines) {
+    if (l.available <= 0 || l.unitPrice <= 0) continue;
+    const candidate = l.inRewardSet && l.rewardValue > 0;
+    if (candidate && l.inBuySet) both += l.available;
+    else if (candidate) rewardOnly += l.available;
+    else if (l.inBuySet) buyOnly += l.available;
+  }
+  return { rewardOnly, both, buyOnly };
+}
+
+/**
+ * The largest k with k x get rewards and k x buy other purchases: rewards need
+ * k x get <= rewardOnly + both, purchases k x buy <= buyOnly + both, and together
+ * k x (buy + get) <= all three (a unit in both sets serves one role only).
+ */
+export function bogoApplications(c: BogoCounts, buy: number, get: number, maxApplications: number | null): number {
+  let k = Math.min(Math.floor((c.rewardOnly + c.both) / get), Math.floor((c.buyOnly + c.both) / buy), Math.floor((c.rewardOnly + c.both + c.buyOnly) / (buy + get)));
+  if (maxApplications !== null && maxApplications < k) k = maxApplications;
+  return k;
+}
+
+/**
+ * The fewest qualifying units that, added to the cart, make one application possible (0 when one
+ * already is). `bothPossible`: whether an item can be in both the buy and the reward set (then one
+ * added unit can play either role).
+ */
+export function bogoUnitsMissing(c: BogoCounts, buy: number, get: number, bothPossible: boolean): number {
+  const dReward = Math.max(0, get - c.rewardOnly - c.both);
+  const dBuy = Math.max(0, buy - c.buyOnly - c.both);
+  const dTotal = Math.max(0, buy + get - c.rewardOnly - c.both - c.buyOnly);
+  return bothPossible ? Math.max(dReward, dBuy, dTotal) : Math.max(dReward + dBuy, dTotal);
+}
+
 export function matchBogo(lines: readonly BogoLine[], buy: number, get: number, maxApplications: number | null): BogoMatch {
   const n = lines.length;
-  const avail = lines.map((l) => l.available);
   const rewardUnits = new Array<number>(n).fill(0);
   const consumed = new Array<number>(n).fill(0);
+  const counts = bogoCounts(lines);
+  const k = bogoApplications(counts, buy, get, maxApplications);
+  if (k <= 0) return { applications: 0, rewardUnits, consumed };
+
+  // Rewards: cheapest candidates first (equal prices: later line first), at most `bothCap` of them
+  // from the buy set.
   const rewardOrder: number[] = [];
   const buyOrder: number[] = [];
   for (let i = 0; i < n; i++) {
-    if (lines[i].available <= 0) continue;
-    if (lines[i].inRewardSet) rewardOrder.push(i);
-    if (lines[i].inBuySet) buyOrder.push(i);
+    const l = lines[i];
+    if (l.available <= 0 || l.unitPrice <= 0) continue;
+    if (l.inRewardSet && l.rewardValue > 0) rewardOrder.push(i);
+    if (l.inBuySet) buyOrder.push(i);
   }
-  if (rewardOrder.length === 0 || buyOrder.length === 0) return { applications: 0, rewardUnits, consumed };
   rewardOrder.sort((a, b) => lines[a].unitPrice - lines[b].unitPrice || b - a);
-  buyOrder.sort((a, b) => lines[b].unitPrice - lines[a].unitPrice || a - b);
-
-  let applications = 0;
-  let rp = 0;
-  let bp = 0;
-  const limit = maxApplications ?? Number.POSITIVE_INFINITY;
-  const taken: [number, number][] = [];
-  while (applications < limit) {
-    taken.length = 0;
-    // Reward: the cheapest available reward-set units.
-    let need = get;
-    while (rp < rewardOrder.length && avail[rewardOrder[rp]] === 0) rp++;
-    for (let k = rp; k < rewardOrder.length && need > 0; k++) {
-      const i = rewardOrder[k];
-      const t = Math.min(avail[i], need);
-      if (t > 0) {
-        avail[i] -= t;
-        need -= t;
-        taken.push([i, t]);
-      }
+  let needRewards = k * get;
+  let bothCap = counts.buyOnly + counts.both - k * buy;
+  for (let r = 0; r < rewardOrder.length && needRewards > 0; r++) {
+    const i = rewardOrder[r];
+    let t = Math.min(lines[i].available, needRewards);
+    if (lines[i].inBuySet) {
+      t = Math.min(t, bothCap);
+      bothCap -= t;
     }
-    if (need > 0) break;
-    const rewardCount = taken.length;
-    // Purchase: the most expensive available buy-set units.
-    need = buy;
-    while (bp < buyOrder.length && avail[buyOrder[bp]] === 0) bp++;
-    for (let k = bp; k < buyOrder.length && need > 0; k++) {
-      const i = buyOrder[k];
-      const t = Math.min(avail[i], need);
-      if (t > 0) {
-        avail[i] -= t;
-        need -= t;
-        taken.push([i, t]);
-      }
-    }
-    if (need > 0) {
-      for (const [i, t] of taken) avail[i] += t; // not enough: undo this application
-      break;
-    }
-    // When the reward came from one line and the purchase from one line, the next applications
-    // pick the same two lines until one runs short: take them all in one step (a cart may hold
-    // 500 lines x 10,000 units).
-    let repeat = 1;
-    if (rewardCount === 1 && taken.length === 2) {
-      const [r] = taken[0];
-      const [b] = taken[1];
-      const more = r === b ? Math.floor(avail[r] / (get + buy)) : Math.min(Math.floor(avail[r] / get), Math.floor(avail[b] / buy));
-      repeat = 1 + Math.min(more, limit - applications - 1);
-    }
-    for (let k = 0; k < taken.length; k++) {
-      const [i, t] = taken[k];
-      const units = t * repeat;
-      if (repeat > 1) avail[i] -= t * (repeat - 1);
-      consumed[i] += units;
-      if (k < rewardCount) rewardUnits[i] += units;
-    }
-    applications += repeat;
+    rewardUnits[i] = t;
+    consumed[i] = t;
+    needRewards -= t;
   }
-  return { applications, rewardUnits, consumed };
+
+  // Purchases: the most expensive buy-set units left (equal prices: earlier line first).
+  buyOrder.sort((a, b) => lines[b].unitPrice - lines[a].unitPrice || a - b);
+  let needBuys = k * buy;
+  for (let p = 0; p < buyOrder.length && needBuys > 0; p++) {
+    const i = buyOrder[p];
+    const t = Math.min(lines[i].available - consumed[i], needBuys);
+    consumed[i] += t;
+    needBuys -= t;
+  }
+  return { applications: k, rewardUnits, consumed };
 }

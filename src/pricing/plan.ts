@@ -5,7 +5,7 @@
 import { mulDivFloor, mulDivHalfUp } from '../domain/money.js';
 import type { DiscountType, PricingAction } from '../domain/types.js';
 import { allocateByBigWeights, allocateByWeights, allocateWithCaps, exactShares } from './allocate.js';
-import { matchBogo, type BogoLine } from './bogo.js';
+import { bogoCounts, matchBogo, type BogoCounts, type BogoLine } from './bogo.js';
 
 export interface PricingCart {
   unitPrice: readonly number[];
@@ -36,6 +36,8 @@ export interface PlanDiscount {
   eligible: readonly number[];
   /** Bogo only: indices (ascending) of the lines whose units can be the reward. */
   reward?: readonly number[];
+  /** An entered-code discount (the store cap trims automatic discounts first). */
+  isCode?: boolean;
 }
 
 export interface PlanEntry {
@@ -94,32 +96,40 @@ export function pricePlan(
   const entries: PlanEntry[] = [];
   let total = 0;
 
-  // Once the running total reaches the store cap, every later discount would be trimmed to 0 by
-  // the cap below (the excess comes off the last ones first), so it is not priced at all.
+  // Amounts are computed in application order ignoring the store cap; then the excess comes off
+  // the automatic discounts (the one applied last first), then off the entered-code discounts.
+  // Once the running total reaches the cap, an automatic discount after the plan's last code
+  // discount would be trimmed to 0 and nothing after it depends on what it leaves, so it is not
+  // priced at all.
   const cap = storeCap(cart.subtotal, policy);
-  for (const d of discounts) {
-    if (total >= cap) {
+  let lastCode = -1;
+  for (let k = 0; k < discounts.length; k++) if (discounts[k].isCode) lastCode = k;
+  for (let k = 0; k < discounts.length; k++) {
+    const d = discounts[k];
+    if (total >= cap && k > lastCode) {
       entries.push({ discount: d, amount: 0, lines: d.eligible as number[], amounts: new Array<number>(d.eligible.length).fill(0) });
       continue;
     }
     const entry = d.action.type === 'bogo' ? priceBogo(d, d.action) : priceAmount(d, d.action);
-    for (let k = 0; k < entry.lines.length; k++) remaining[entry.lines[k]] -= entry.amounts[k];
+    for (let j = 0; j < entry.lines.length; j++) remaining[entry.lines[j]] -= entry.amounts[j];
     total += entry.amount;
     entries.push(entry);
   }
 
-  // Store cap: the excess comes off the discounts applied last, each keeping its lines in
-  // proportion to what it had on each.
+  // The store cap: automatic discounts give way first, then entered codes; the one applied last
+  // first; each trimmed discount keeps its lines in proportion to what it had on each.
   let excess = total - cap;
-  for (let k = entries.length - 1; k >= 0 && excess > 0; k--) {
-    const e = entries[k];
-    if (e.amount === 0) continue;
-    const cut = Math.min(excess, e.amount);
-    const kept = e.amount - cut;
-    e.amounts = kept > 0 ? allocateByWeights(kept, e.amounts) : e.amounts.map(() => 0);
-    e.amount = kept;
-    excess -= cut;
-    total -= cut;
+  for (const codes of [false, true]) {
+    for (let k = entries.length - 1; k >= 0 && excess > 0; k--) {
+      const e = entries[k];
+      if (e.amount === 0 || (e.discount.isCode === true) !== codes) continue;
+      const cut = Math.min(excess, e.amount);
+      const kept = e.amount - cut;
+      e.amounts = kept > 0 ? allocateByWeights(kept, e.amounts) : e.amounts.map(() => 0);
+      e.amount = kept;
+      excess -= cut;
+      total -= cut;
+    }
   }
   return { entries, total };
 
@@ -160,16 +170,9 @@ export function pricePlan(
   function priceBogo(d: PlanDiscount, a: Extract<PricingAction, { type: 'bogo' }>): PlanEntry {
     const reward = d.reward ?? d.eligible;
     const lines = mergeSorted(d.eligible, reward);
-    const inBuy = new Set(d.eligible);
-    const inReward = new Set(reward);
     consumedUnits ??= new Array<number>(cart.unitPrice.length).fill(0);
     const used = consumedUnits;
-    const bogoLines: BogoLine[] = lines.map((i) => ({
-      unitPrice: cart.unitPrice[i],
-      available: cart.quantity[i] - used[i],
-      inBuySet: inBuy.has(i),
-      inRewardSet: inReward.has(i),
-    }));
+    const bogoLines = toBogoLines(cart, lines, d.eligible, reward, a.percentOffBps, policy.minimumUnitPrice, used);
     const match = matchBogo(bogoLines, a.buy, a.get, a.maxApplications);
     const amounts = new Array<number>(lines.length).fill(0);
     let amount = 0;
@@ -178,10 +181,7 @@ export function pricePlan(
       used[i] += match.consumed[k];
       const units = match.rewardUnits[k];
       if (units === 0) continue;
-      let perUnit = mulDivHalfUp(cart.unitPrice[i], a.percentOffBps, 10000);
-      // A "free" cannabis unit still costs the minimum unit price.
-      if (cart.cannabis[i]) perUnit = Math.min(perUnit, Math.max(0, cart.unitPrice[i] - policy.minimumUnitPrice));
-      amounts[k] = Math.min(perUnit * units, remaining[i] - floors[i]);
+      amounts[k] = Math.min(bogoLines[k].rewardValue * units, remaining[i] - floors[i]);
       amount += amounts[k];
     }
     if (a.maxDiscount !== null && a.maxDiscount < amount) {
@@ -191,18 +191,46 @@ export function pricePlan(
   }
 }
 
-/** How many times a bogo applies on the untouched cart, up to 1 (eligibility: QUANTITY_NOT_MET when 0). */
-export function bogoApplies(cart: PricingCart, buySet: readonly number[], rewardSet: readonly number[], buy: number, get: number): boolean {
-  const lines = mergeSorted(buySet, rewardSet);
-  const inBuy = new Set(buySet);
-  const inReward = new Set(rewardSet);
-  const bogoLines: BogoLine[] = lines.map((i) => ({
+/**
+ * The discount one reward unit gets: round-half-up(unitPrice x percentOff / 100), at most the
+ * unit price less its floor (a "free" cannabis unit still costs the minimum unit price).
+ */
+export function bogoRewardValue(unitPrice: number, cannabis: boolean, percentOffBps: number, minimumUnitPrice: number): number {
+  const perUnit = mulDivHalfUp(unitPrice, percentOffBps, 10000);
+  const unitFloor = cannabis ? Math.min(unitPrice, minimumUnitPrice) : 0;
+  return Math.min(perUnit, unitPrice - unitFloor);
+}
+
+/** The matcher's view of the union of a bogo's buy and reward lines (ascending). */
+function toBogoLines(
+  cart: PricingCart,
+  lines: readonly number[],
+  buySet: readonly number[],
+  rewardSet: readonly number[],
+  percentOffBps: number,
+  minimumUnitPrice: number,
+  used: readonly number[] | null,
+): BogoLine[] {
+  const inBuy = buySet === lines ? null : new Set(buySet);
+  const inReward = rewardSet === lines ? null : new Set(rewardSet);
+  return lines.map((i) => ({
     unitPrice: cart.unitPrice[i],
-    available: cart.quantity[i],
-    inBuySet: inBuy.has(i),
-    inRewardSet: inReward.has(i),
+    available: cart.quantity[i] - (used ? used[i] : 0),
+    inBuySet: inBuy === null || inBuy.has(i),
+    inRewardSet: inReward === null || inReward.has(i),
+    rewardValue: bogoRewardValue(cart.unitPrice[i], cart.cannabis[i], percentOffBps, minimumUnitPrice),
   }));
-  return matchBogo(bogoLines, buy, get, 1).applications > 0;
+}
+
+/** The unit counts of a bogo on the untouched cart (eligibility: QUANTITY_NOT_MET when it cannot apply once). */
+export function bogoCartCounts(
+  cart: PricingCart,
+  buySet: readonly number[],
+  rewardSet: readonly number[],
+  percentOffBps: number,
+  minimumUnitPrice: number,
+): BogoCounts {
+  return bogoCounts(toBogoLines(cart, mergeSorted(buySet, rewardSet), buySet, rewardSet, percentOffBps, minimumUnitPrice, null));
 }
 
 /** Union of two ascending index lists, ascending. */

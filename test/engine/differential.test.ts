@@ -21,7 +21,8 @@ import { validators } from '../../src/dsl/schemas.js';
 import { compileCondition, runWithEngine, type Facts } from '../../src/engine/conditions.js';
 import { evaluate } from '../../src/engine/evaluate.js';
 import { prepareRuleset, type PreparedRuleset, type Selector } from '../../src/engine/prepare.js';
-import { bogoApplies, type PricingCart } from '../../src/pricing/plan.js';
+import { bogoApplications } from '../../src/pricing/bogo.js';
+import { bogoCartCounts, type PricingCart } from '../../src/pricing/plan.js';
 
 // ---------------------------------------------------------------------------
 // Reference: one fresh json-rules-engine per decision.
@@ -253,7 +254,7 @@ function factsFor(rs: PreparedRuleset, req: EvaluateRequest, now: number, usage:
       const pd = rs.byId.get(params.discountId)!;
       const a = pd.discount.action;
       if (a.type !== 'bogo') return 0;
-      return bogoApplies(cart, linesFor(pd.appliesTo), linesFor(pd.rewardAppliesTo), a.buy, a.get) ? 1 : 0;
+      return bogoApplications(bogoCartCounts(cart, linesFor(pd.appliesTo), linesFor(pd.rewardAppliesTo), a.percentOffBps, rs.compiled.policy.minimumUnitPrice), a.buy, a.get, 1);
     },
   };
 }

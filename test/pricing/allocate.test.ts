@@ -33,7 +33,7 @@ describe('allocateWithCaps', () => {
 });
 
 describe('matchBogo', () => {
-  const line = (unitPrice: number, available: number, buy = true, reward = true) => ({ unitPrice, available, inBuySet: buy, inRewardSet: reward });
+  const line = (unitPrice: number, available: number, buy = true, reward = true, rewardValue = unitPrice) => ({ unitPrice, available, inBuySet: buy, inRewardSet: reward, rewardValue });
   it('rewards the cheapest units and buys with the most expensive', () => {
     const m = matchBogo([line(10, 1), line(9, 1), line(8, 1), line(7, 1), line(6, 1), line(5, 1)], 2, 1, null);
     expect(m.applications).toBe(2);
@@ -47,6 +47,33 @@ describe('matchBogo', () => {
     expect(matchBogo([line(5, 9)], 2, 1, 2).applications).toBe(2);
     expect(matchBogo([line(5, 8)], 2, 1, null).applications).toBe(2);
     expect(matchBogo([line(5, 2)], 2, 1, null).applications).toBe(0);
+  });
+  it('a $0 unit is neither a purchase nor a reward; a unit worth no reward is bought, not rewarded', () => {
+    // A free sample in the cart does not block the deal and does not count as a purchase.
+    expect(matchBogo([line(1000, 1), line(0, 1), line(800, 1)], 1, 1, null).rewardUnits).toEqual([0, 0, 1]);
+    expect(matchBogo([line(1000, 1), line(0, 3)], 1, 1, null).applications).toBe(0);
+    // A unit already at its floor (reward value 0) can still be bought.
+    const m = matchBogo([line(1, 1, true, true, 0), line(900, 1)], 1, 1, null);
+    expect(m.rewardUnits).toEqual([0, 1]);
+    expect(m.consumed).toEqual([1, 1]);
+  });
+  it('finds the application when the only reward candidate is also the only extra buy unit elsewhere', () => {
+    // Buy any item, get a pre-roll free: a gummy (buy only) and a pre-roll (both sets).
+    const m = matchBogo([line(1500, 1, true, false), line(600, 1, true, true)], 1, 1, null);
+    expect(m.applications).toBe(1);
+    expect(m.rewardUnits).toEqual([0, 1]);
+    // Two pre-rolls and two gummies: two applications, the pre-rolls free.
+    const two = matchBogo([line(1500, 2, true, false), line(600, 2, true, true)], 1, 1, null);
+    expect(two.applications).toBe(2);
+    expect(two.rewardUnits).toEqual([0, 2]);
+  });
+  it('keeps enough buy-set units to buy with: rewards from the buy set are capped', () => {
+    // buy 2 get 1, reward set = pre-rolls (also in the buy set), plus one gummy: 3 units, one application,
+    // the reward is the cheapest pre-roll and the other two are bought.
+    const m = matchBogo([line(2000, 1, true, false), line(500, 1), line(400, 1)], 2, 1, null);
+    expect(m.applications).toBe(1);
+    expect(m.rewardUnits).toEqual([0, 0, 1]);
+    expect(m.consumed).toEqual([1, 1, 1]);
   });
   it('handles a separate reward set', () => {
     const m = matchBogo([line(4000, 3, true, false), line(701, 2, false, true)], 2, 1, null);

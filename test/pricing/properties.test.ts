@@ -10,13 +10,25 @@
 import fc from 'fast-check';
 import { stringify } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import type { CartLine, EvaluateRequest, EvaluateResponse, ItemSelector } from '../../src/domain/types.js';
+import { REASONS, type CartLine, type EvaluateRequest, type EvaluateResponse, type ItemSelector, type Reason, type Usage } from '../../src/domain/types.js';
 import { compileRuleset, type RuleSource } from '../../src/dsl/compile.js';
 import { validators } from '../../src/dsl/schemas.js';
 import { evaluate } from '../../src/engine/evaluate.js';
 import { prepareRuleset, type PreparedRuleset } from '../../src/engine/prepare.js';
 import { allocateByBigWeights, allocateByWeights, allocateWithCaps, exactShares } from '../../src/pricing/allocate.js';
-import { matchBogo, type BogoLine } from '../../src/pricing/bogo.js';
+import { bogoApplications, bogoCounts, bogoUnitsMissing, matchBogo, type BogoCounts, type BogoLine } from '../../src/pricing/bogo.js';
+
+// A failing run prints its seed; FC_SEED=<seed> replays it (with FC_PATH for the shrunk case).
+fc.configureGlobal({
+  ...(process.env.FC_SEED ? { seed: Number(process.env.FC_SEED) } : {}),
+  ...(process.env.FC_PATH ? { path: process.env.FC_PATH } : {}),
+  reporter: (details) => {
+    if (details.failed) {
+      console.error(`fast-check failure: replay with FC_SEED=${details.seed} FC_PATH=${details.counterexamplePath ?? ''}`);
+      throw new Error(fc.defaultReportMessage(details));
+    }
+  },
+});
 
 // ---------------------------------------------------------------------------
 // Exact reference arithmetic
@@ -71,8 +83,41 @@ interface RuleSpec {
   bogo: { buy: number; get: number; percentOffBps: number | null; maxApplications: number | null; rewardAppliesTo: ItemSelector | null };
   /** minimum cart.subtotal (minor units) as a `conditions` tree, or null */
   conditionMinSubtotal: number | null;
+  schedule: ScheduleSpec | null;
+  usageLimit: number | null;
+  perCustomerLimit: number | null;
+  customerRequired: boolean | null;
   json: boolean;
 }
+
+/** Schedules inside the week of 2026-03-01 (a Sunday), away from any DST change in both time zones. */
+interface ScheduleSpec {
+  start: string | null;
+  end: string | null;
+  days: string[] | null;
+  hours: { from: string; to: string } | null;
+}
+
+const DAY_NAMES = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'];
+const pad2 = (n: number) => String(n).padStart(2, '0');
+const hhmm = fc.tuple(fc.integer({ min: 0, max: 23 }), fc.constantFrom(0, 15, 30, 59)).map(([h, m]) => `${pad2(h)}:${pad2(m)}`);
+/** A date (2026-03-01..07) or a wall-clock date-time in it. */
+const scheduleTime = fc.tuple(fc.integer({ min: 1, max: 7 }), fc.option(hhmm, { nil: null })).map(([d, t]) => `2026-03-${pad2(d)}${t ? `T${t}` : ''}`);
+/** Wall-clock minutes of a schedule bound (a date-only end includes that whole day). */
+const wallMinutes = (text: string, end = false): number => {
+  const [date, time] = text.split('T');
+  const [y, mo, d] = date.split('-').map(Number);
+  const [h, mi] = time ? time.split(':').map(Number) : [0, 0];
+  return Date.UTC(y, mo - 1, d + (end && !time ? 1 : 0), h, mi) / 60000;
+};
+const scheduleSpec: fc.Arbitrary<ScheduleSpec> = fc
+  .record({
+    start: fc.option(scheduleTime, { nil: null }),
+    end: fc.option(scheduleTime, { nil: null }),
+    days: fc.option(fc.subarray(DAY_NAMES, { minLength: 1 }), { nil: null }),
+    hours: fc.option(fc.tuple(hhmm, hhmm).filter(([a, b]) => a !== b).map(([from, to]) => ({ from, to })), { nil: null }),
+  })
+  .filter((x) => x.start === null || x.end === null || wallMinutes(x.end, true) > wallMinutes(x.start));
 
 const selector: fc.Arbitrary<ItemSelector> = fc.oneof(
   fc.subarray(CATEGORIES, { minLength: 1 }).map((categories) => ({ categories })),
@@ -96,7 +141,7 @@ const ruleSpec: fc.Arbitrary<RuleSpec> = fc.record({
   maxDiscountCents: sometimes(fc.integer({ min: 1, max: 20000 }), 35),
   stackable: sometimes(fc.boolean(), 80),
   priority: sometimes(fc.integer({ min: -2, max: 2 }), 50),
-  tiers: sometimes(fc.subarray(['gold', 'Silver'], { minLength: 1 }), 15),
+  tiers: sometimes(fc.subarray(['gold', 'Silver', ' VIP '], { minLength: 1 }), 15),
   enabled: sometimes(fc.constantFrom(true, false, true), 20),
   bogo: fc.record({
     buy: fc.integer({ min: 1, max: 3 }),
@@ -106,6 +151,10 @@ const ruleSpec: fc.Arbitrary<RuleSpec> = fc.record({
     rewardAppliesTo: sometimes(selector, 30),
   }),
   conditionMinSubtotal: sometimes(fc.integer({ min: 0, max: 200000 }), 20),
+  schedule: sometimes(scheduleSpec, 30),
+  usageLimit: sometimes(fc.integer({ min: 1, max: 3 }), 20),
+  perCustomerLimit: sometimes(fc.integer({ min: 1, max: 2 }), 20),
+  customerRequired: sometimes(fc.boolean(), 15),
   json: fc.boolean(),
 });
 
@@ -126,7 +175,22 @@ function ruleDocument(spec: RuleSpec, i: number): Record<string, unknown> {
   if (spec.maxDiscountCents !== null) doc.maxDiscount = spec.maxDiscountCents / 100;
   if (spec.stackable !== null) doc.stackable = spec.stackable;
   if (spec.priority !== null) doc.priority = spec.priority;
-  if (spec.tiers) doc.customer = { tiers: spec.tiers };
+  if (spec.tiers || spec.customerRequired !== null) {
+    const c: Record<string, unknown> = {};
+    if (spec.customerRequired !== null) c.required = spec.customerRequired;
+    if (spec.tiers) c.tiers = spec.tiers;
+    doc.customer = c;
+  }
+  if (spec.schedule) {
+    const sc: Record<string, unknown> = {};
+    if (spec.schedule.start !== null) sc.start = spec.schedule.start;
+    if (spec.schedule.end !== null) sc.end = spec.schedule.end;
+    if (spec.schedule.days !== null) sc.days = spec.schedule.days;
+    if (spec.schedule.hours !== null) sc.hours = spec.schedule.hours;
+    doc.schedule = sc;
+  }
+  if (spec.usageLimit !== null) doc.usageLimit = spec.usageLimit;
+  if (spec.perCustomerLimit !== null) doc.perCustomerLimit = spec.perCustomerLimit;
   if (spec.enabled !== null) doc.enabled = spec.enabled;
   if (spec.type === 'bogo') {
     const b: Record<string, unknown> = { buy: spec.bogo.buy, get: spec.bogo.get };
@@ -183,13 +247,19 @@ function request(specs: readonly RuleSpec[], r: PriceRanges): fc.Arbitrary<Evalu
     .record({
       lines: lines(r),
       codes: fc.option(entered, { nil: undefined }),
-      customer: fc.option(fc.record({ id: fc.constantFrom('c1', 'c2'), tier: fc.constantFrom('gold', 'GOLD', 'silver', 'bronze') }, { requiredKeys: [] }), {
+      customer: fc.option(fc.record({ id: fc.constantFrom('c1', 'c2'), tier: fc.constantFrom('gold', 'GOLD', ' silver ', 'bronze', 'Vip') }, { requiredKeys: [] }), {
         nil: undefined,
       }),
       explain: fc.option(fc.boolean(), { nil: undefined }),
+      // Store wall-clock time, or an instant in UTC; absent: NOW.
+      at: fc.option(
+        fc.tuple(fc.integer({ min: 1, max: 7 }), hhmm, fc.boolean()).map(([d, t, z]) => `2026-03-${pad2(d)}T${t}${z ? 'Z' : ''}`),
+        { nil: undefined },
+      ),
     })
     .map((x) => {
       const req: EvaluateRequest = { lines: x.lines };
+      if (x.at !== undefined) req.at = x.at;
       if (x.codes !== undefined) req.codes = x.codes;
       if (x.customer !== undefined) req.customer = x.customer;
       if (x.explain !== undefined) req.explain = x.explain;
@@ -201,21 +271,36 @@ interface Scenario {
   store: StoreSpec;
   specs: RuleSpec[];
   req: EvaluateRequest;
+  usage: Usage;
   /** A permutation of the rule files, for the shuffled compile. */
   order: number[];
 }
+
+/** Redemption counts for some of the rules r0..r(n-1). */
+const usageArb = (n: number): fc.Arbitrary<Usage> =>
+  fc
+    .array(
+      fc.tuple(
+        fc.integer({ min: 0, max: Math.max(0, n - 1) }),
+        fc.integer({ min: 0, max: 3 }),
+        fc.record({ c1: fc.integer({ min: 0, max: 2 }), c2: fc.integer({ min: 0, max: 2 }) }, { requiredKeys: [] }),
+      ),
+      { maxLength: n === 0 ? 0 : 6 },
+    )
+    .map((rows) => Object.fromEntries(rows.map(([i, used, customers]) => [ruleId(i), { used, customers }])));
 
 const scenario = (r: PriceRanges): fc.Arbitrary<Scenario> =>
   fc.tuple(storeSpec, ruleSpecs).chain(([store, specs]) =>
     fc
       .tuple(
         request(specs, r),
+        usageArb(specs.length),
         fc.shuffledSubarray(
           specs.map((_, i) => i),
           { minLength: specs.length, maxLength: specs.length },
         ),
       )
-      .map(([req, order]) => ({ store, specs, req, order })),
+      .map(([req, usage, order]) => ({ store, specs, req, usage, order })),
   );
 
 // ---------------------------------------------------------------------------
@@ -286,7 +371,7 @@ function checkResponse(s: Scenario, res: EvaluateResponse): void {
     if (code !== null) expect(enteredNorm).toContain(code.toLowerCase());
     if (spec.minPurchaseCents !== null) expect(res.subtotal).toBeGreaterThanOrEqual(spec.minPurchaseCents);
     if (spec.conditionMinSubtotal !== null) expect(res.subtotal).toBeGreaterThanOrEqual(spec.conditionMinSubtotal);
-    if (spec.tiers) expect(spec.tiers.map((t) => t.toLowerCase())).toContain(req.customer?.tier?.trim().toLowerCase());
+    if (spec.tiers) expect(spec.tiers.map((t) => t.trim().toLowerCase())).toContain(req.customer?.tier?.trim().toLowerCase());
     if (spec.maxDiscountCents !== null) expect(a.amount).toBeLessThanOrEqual(spec.maxDiscountCents);
     const byId = new Map(req.lines.map((l) => [l.id, l]));
     if (spec.type === 'percentage' || spec.type === 'fixed') {
@@ -350,8 +435,10 @@ function checkResponse(s: Scenario, res: EvaluateResponse): void {
 }
 
 // ---------------------------------------------------------------------------
-// A reference model of plan pricing, written from the spec's semantics (section 4), and the
-// combination rule (section 2) checked against it.
+// A reference model written from the spec: eligibility (the first failing reason, in reason
+// order), plan pricing (section 4), the store cap (automatic discounts give way first) and the
+// combination rule. It decides everything from the generated rules, the cart, the clock and the
+// usage counts, never from the response under test.
 
 interface ModelEntry {
   id: string;
@@ -361,6 +448,7 @@ interface ModelEntry {
 }
 
 const specValue = (sp: RuleSpec) => (sp.type === 'percentage' ? sp.bps : sp.type === 'fixed' ? sp.cents : 0);
+const specOfId = (s: Scenario, id: string) => s.specs[Number(id.slice(1))];
 
 /** Application order inside a plan: bogo, percentage, fixed; priority desc; value desc; id asc. */
 function modelOrder(specs: readonly RuleSpec[], ids: string[]): string[] {
@@ -372,6 +460,116 @@ function modelOrder(specs: readonly RuleSpec[], ids: string[]): string[] {
   });
 }
 
+/** Wall-clock minutes and weekday of the request's instant in the store's time zone (via Intl). */
+function modelClock(s: Scenario): { minutes: number; day: string; minuteOfDay: number } {
+  let y: number, mo: number, d: number, h: number, mi: number;
+  const at = s.req.at;
+  if (at !== undefined && !at.endsWith('Z')) {
+    [y, mo, d] = at.slice(0, 10).split('-').map(Number);
+    [h, mi] = at.slice(11, 16).split(':').map(Number);
+  } else {
+    const instant = at !== undefined ? Date.parse(at) : NOW;
+    const parts = new Intl.DateTimeFormat('en-US', { timeZone: s.store.timezone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit' }).formatToParts(instant);
+    const get = (t: string) => Number(parts.find((p) => p.type === t)!.value);
+    [y, mo, d, h, mi] = [get('year'), get('month'), get('day'), get('hour'), get('minute')];
+  }
+  const minutes = Date.UTC(y, mo - 1, d, h, mi) / 60000;
+  return { minutes, day: DAY_NAMES[new Date(Date.UTC(y, mo - 1, d)).getUTCDay()], minuteOfDay: h * 60 + mi };
+}
+
+const toMinute = (t: string) => Number(t.slice(0, 2)) * 60 + Number(t.slice(3, 5));
+
+/** The bogo reward a unit gets: round-half-up(price x percentOff), at most its price less its floor. */
+function modelRewardValue(s: Scenario, sp: RuleSpec, l: CartLine): number {
+  const v = halfUp(l.unitPrice, sp.bogo.percentOffBps ?? 10000, 10000);
+  const unitFloor = l.cannabis !== false ? Math.min(l.unitPrice, s.store.minimumUnitPriceMinor) : 0;
+  return Math.min(v, l.unitPrice - unitFloor);
+}
+
+/**
+ * Bogo matching as the spec states it, on per-line available units: the largest k for which the
+ * rewards (cheapest candidates, at most (buy units - k x buy) from the buy set) and then the
+ * purchases (most expensive buy units left) can both be filled, found by binary search over k
+ * (feasibility is monotone in k).
+ */
+function modelBogo(s: Scenario, sp: RuleSpec, avail: readonly number[]): { k: number; reward: number[]; consumed: number[] } {
+  const rewardSel = sp.bogo.rewardAppliesTo ?? sp.appliesTo;
+  const L = s.req.lines;
+  const idx = L.map((_, i) => i).filter((i) => L[i].unitPrice > 0 && avail[i] > 0);
+  const inBuy = (i: number) => selects(sp.appliesTo, L[i]);
+  const cand = (i: number) => selects(rewardSel, L[i]) && modelRewardValue(s, sp, L[i]) > 0;
+  const rewardOrder = idx.filter(cand).sort((a, b) => L[a].unitPrice - L[b].unitPrice || b - a);
+  const buyOrder = idx.filter(inBuy).sort((a, b) => L[b].unitPrice - L[a].unitPrice || a - b);
+  const buyUnits = sum(buyOrder.map((i) => avail[i]));
+  const attempt = (k: number) => {
+    const reward = L.map(() => 0);
+    const consumed = L.map(() => 0);
+    let need = k * sp.bogo.get;
+    let fromBuy = buyUnits - k * sp.bogo.buy;
+    if (fromBuy < 0) return null;
+    for (const i of rewardOrder) {
+      let t = Math.min(avail[i], need);
+      if (inBuy(i)) t = Math.min(t, fromBuy);
+      if (inBuy(i)) fromBuy -= t;
+      reward[i] += t;
+      consumed[i] += t;
+      need -= t;
+    }
+    if (need > 0) return null;
+    need = k * sp.bogo.buy;
+    for (const i of buyOrder) {
+      const t = Math.min(avail[i] - consumed[i], need);
+      consumed[i] += t;
+      need -= t;
+    }
+    return need > 0 ? null : { k, reward, consumed };
+  };
+  let lo = 0;
+  let hi = Math.min(sp.bogo.maxApplications ?? Infinity, Math.floor(sum(idx.map((i) => avail[i])) / (sp.bogo.buy + sp.bogo.get)));
+  while (lo < hi) {
+    const mid = Math.ceil((lo + hi) / 2);
+    if (attempt(mid)) lo = mid;
+    else hi = mid - 1;
+  }
+  return attempt(lo)!;
+}
+
+/** The first failing eligibility check of a candidate discount, or null when eligible. */
+function modelEligibility(s: Scenario, id: string): Reason | null {
+  const sp = specOfId(s, id);
+  const { req } = s;
+  if (sp.enabled === false) return 'INACTIVE';
+  const clock = modelClock(s);
+  const sc = sp.schedule;
+  if (sc?.start && clock.minutes < wallMinutes(sc.start)) return 'NOT_STARTED';
+  if (sc?.end && clock.minutes >= wallMinutes(sc.end, true)) return 'EXPIRED';
+  if (sc && (sc.days || sc.hours)) {
+    const onDay = (day: string) => !sc.days || sc.days.includes(day);
+    const prevDay = DAY_NAMES[(DAY_NAMES.indexOf(clock.day) + 6) % 7];
+    let inside: boolean;
+    if (!sc.hours) inside = onDay(clock.day);
+    else {
+      const [from, to] = [toMinute(sc.hours.from), toMinute(sc.hours.to)];
+      const m = clock.minuteOfDay;
+      inside = from < to ? onDay(clock.day) && m >= from && m < to : (onDay(clock.day) && m >= from) || (onDay(prevDay) && m < to);
+    }
+    if (!inside) return 'OUTSIDE_SCHEDULE';
+  }
+  const u = s.usage[id];
+  if (sp.usageLimit !== null && (u?.used ?? 0) >= sp.usageLimit) return 'USAGE_LIMIT_REACHED';
+  const customer = req.customer;
+  if ((sp.customerRequired === true || sp.tiers) && !customer) return 'CUSTOMER_REQUIRED';
+  if (sp.perCustomerLimit !== null && !customer?.id) return 'CUSTOMER_REQUIRED';
+  if (sp.tiers && !sp.tiers.map((t) => t.trim().toLowerCase()).includes(customer?.tier?.trim().toLowerCase() as string)) return 'TIER_NOT_ELIGIBLE';
+  if (sp.perCustomerLimit !== null && (u?.customers?.[customer!.id!] ?? 0) >= sp.perCustomerLimit) return 'CUSTOMER_LIMIT_REACHED';
+  const subtotal = sum(req.lines.map((l) => l.unitPrice * l.quantity));
+  if (sp.minPurchaseCents !== null && sp.minPurchaseCents > 0 && subtotal < sp.minPurchaseCents) return 'MIN_PURCHASE_NOT_MET';
+  if (sp.appliesTo && !req.lines.some((l) => selects(sp.appliesTo, l))) return 'NO_ELIGIBLE_ITEMS';
+  if (sp.type === 'bogo' && modelBogo(s, { ...sp, bogo: { ...sp.bogo, maxApplications: 1 } }, req.lines.map((l) => l.quantity)).k === 0) return 'QUANTITY_NOT_MET';
+  if (sp.conditionMinSubtotal !== null && subtotal < sp.conditionMinSubtotal) return 'CONDITIONS_NOT_MET';
+  return null;
+}
+
 function modelPlan(s: Scenario, ids: string[]): { entries: ModelEntry[]; total: number } {
   const { req, store } = s;
   const n = req.lines.length;
@@ -379,14 +577,13 @@ function modelPlan(s: Scenario, ids: string[]): { entries: ModelEntry[]; total: 
   const floor = req.lines.map((l, i) => (l.cannabis !== false ? Math.min(store.minimumUnitPriceMinor * l.quantity, sub[i]) : 0));
   const remaining = sub.slice();
   const consumed = new Array<number>(n).fill(0);
-  const entries: { id: string; amount: number; lines: number[]; amounts: number[] }[] = [];
+  const entries: { id: string; code: boolean; amount: number; lines: number[]; amounts: number[] }[] = [];
   for (const id of modelOrder(s.specs, ids)) {
-    const sp = s.specs[Number(id.slice(1))];
-    const eligible = req.lines.flatMap((l, i) => (selects(sp.appliesTo, l) ? [i] : []));
+    const sp = specOfId(s, id);
     let lines: number[];
     let amounts: number[];
     if (sp.type !== 'bogo') {
-      lines = eligible;
+      lines = req.lines.flatMap((l, i) => (selects(sp.appliesTo, l) ? [i] : []));
       const w = lines.map((i) => remaining[i]);
       const caps = lines.map((i) => remaining[i] - floor[i]);
       const uncapped = sp.type === 'percentage' ? halfUp(sum(w), sp.bps, 10000) : sp.cents;
@@ -401,38 +598,24 @@ function modelPlan(s: Scenario, ids: string[]): { entries: ModelEntry[]; total: 
     } else {
       const rewardSel = sp.bogo.rewardAppliesTo ?? sp.appliesTo;
       lines = req.lines.flatMap((l, i) => (selects(sp.appliesTo, l) || selects(rewardSel, l) ? [i] : []));
-      const match = refMatchBogo(
-        lines.map((i) => ({
-          unitPrice: req.lines[i].unitPrice,
-          available: req.lines[i].quantity - consumed[i],
-          inBuySet: selects(sp.appliesTo, req.lines[i]),
-          inRewardSet: selects(rewardSel, req.lines[i]),
-        })),
-        sp.bogo.buy,
-        sp.bogo.get,
-        sp.bogo.maxApplications,
+      const match = modelBogo(
+        s,
+        sp,
+        req.lines.map((l, i) => l.quantity - consumed[i]),
       );
-      lines.forEach((i, k) => (consumed[i] += match.consumed[k]));
-      const pct = sp.bogo.percentOffBps ?? 10000;
-      amounts = lines.map((i, k) => {
-        const units = match.rewardUnits[k];
-        if (units === 0) return 0;
-        const l = req.lines[i];
-        let perUnit = halfUp(l.unitPrice, pct, 10000);
-        if (l.cannabis !== false) perUnit = Math.min(perUnit, Math.max(0, l.unitPrice - store.minimumUnitPriceMinor));
-        return Math.min(perUnit * units, remaining[i] - floor[i]);
-      });
+      req.lines.forEach((_, i) => (consumed[i] += match.consumed[i]));
+      amounts = lines.map((i) => (match.reward[i] === 0 ? 0 : Math.min(modelRewardValue(s, sp, req.lines[i]) * match.reward[i], remaining[i] - floor[i])));
       if (sp.maxDiscountCents !== null && sp.maxDiscountCents < sum(amounts))
         amounts = refAllocate(BigInt(sp.maxDiscountCents), amounts.map(BigInt)).map(Number);
     }
     lines.forEach((i, k) => (remaining[i] -= amounts[k]));
-    entries.push({ id, amount: sum(amounts), lines, amounts });
+    entries.push({ id, code: sp.code !== null, amount: sum(amounts), lines, amounts });
   }
-  // The store cap: the excess comes off the discounts applied last, each keeping its lines in
-  // proportion to what it had on each.
+  // The store cap: the excess comes off the automatic discounts first, then the entered codes,
+  // the one applied last first, each keeping its lines in proportion to what it had on each.
   let excess = sum(entries.map((e) => e.amount)) - floorDiv(sum(sub), store.maxDiscountBps, 10000);
-  for (let k = entries.length - 1; k >= 0 && excess > 0; k--) {
-    const e = entries[k];
+  for (const e of [...entries.filter((x) => !x.code).reverse(), ...entries.filter((x) => x.code).reverse()]) {
+    if (excess <= 0) break;
     if (e.amount === 0) continue;
     const cut = Math.min(excess, e.amount);
     e.amount -= cut;
@@ -449,9 +632,6 @@ function modelPlan(s: Scenario, ids: string[]): { entries: ModelEntry[]; total: 
   };
 }
 
-const subset = (rs: PreparedRuleset, ids: ReadonlySet<string>): PreparedRuleset =>
-  prepareRuleset({ ...rs.compiled, discounts: rs.compiled.discounts.filter((d) => ids.has(d.id)) });
-
 /** The applied part of a response in the model's shape. */
 const appliedAsModel = (req: EvaluateRequest, res: EvaluateResponse): ModelEntry[] =>
   res.applied.map((a) => ({
@@ -461,29 +641,33 @@ const appliedAsModel = (req: EvaluateRequest, res: EvaluateResponse): ModelEntry
   }));
 
 /**
- * Every plan (each eligible non-stackable discount alone, the eligible stackable ones together),
- * priced on its own through evaluate() on a sub-ruleset, equals the reference model; and the
- * response is the plan the store policy picks, ties broken as the spec says.
+ * The whole decision from the model: candidates (entered codes, first entry only, and automatic
+ * discounts), each one's eligibility, the plans (each eligible non-stackable discount alone, the
+ * eligible stackable ones together) priced by the model, the winner the store policy picks (ties
+ * broken as the spec says), and the exact reasons and order of the rejections.
  */
-function checkPlans(s: Scenario, rs: PreparedRuleset, res: EvaluateResponse): void {
-  const eligible = new Set([
-    ...res.applied.map((a) => a.discountId),
-    ...res.rejected.filter((r) => r.reason === 'NOT_COMBINABLE' || r.reason === 'NO_REMAINING_VALUE').map((r) => r.discountId!),
+function checkPlans(s: Scenario, res: EvaluateResponse): void {
+  const { req, specs } = s;
+  const codeOwner = new Map(specs.flatMap((sp, i) => (ruleCode(sp, i) ? [[ruleCode(sp, i)!.toLowerCase(), ruleId(i)] as const] : [])));
+  const entered: { raw: string; owner: string | null; duplicate: boolean }[] = [];
+  const seen = new Set<string>();
+  for (const raw of req.codes ?? []) {
+    const norm = raw.trim().toLowerCase();
+    entered.push({ raw, owner: codeOwner.get(norm) ?? null, duplicate: seen.has(norm) });
+    seen.add(norm);
+  }
+  const candidates = new Set<string>([
+    ...entered.filter((e) => e.owner && !e.duplicate).map((e) => e.owner!),
+    ...specs.flatMap((sp, i) => (sp.code === null ? [ruleId(i)] : [])),
   ]);
-  const specOf = (id: string) => s.specs[Number(id.slice(1))];
-  const stackable = [...eligible].filter((id) => specOf(id).stackable === true).sort();
+  const reasonOf = new Map<string, Reason | null>([...candidates].map((id) => [id, modelEligibility(s, id)]));
+  const eligible = [...candidates].filter((id) => reasonOf.get(id) === null).sort();
+
+  const stackable = eligible.filter((id) => specOfId(s, id).stackable === true);
   const plans: { ids: string[]; stackable: boolean; priority: number; id: string }[] = [];
   if (stackable.length) plans.push({ ids: stackable, stackable: true, priority: 0, id: '' });
-  for (const id of [...eligible].sort()) if (specOf(id).stackable !== true) plans.push({ ids: [id], stackable: false, priority: specOf(id).priority ?? 0, id });
-
-  const priced = plans.map((p) => {
-    const model = modelPlan(s, p.ids);
-    const alone = evaluate(subset(rs, new Set(p.ids)), s.req, { now: NOW });
-    // The plan priced by evaluate() (alone in its ruleset) equals the model.
-    expect(appliedAsModel(s.req, alone), `plan ${p.ids.join('+')}`).toEqual(model.entries.filter((e) => e.amount > 0));
-    expect(alone.discountTotal).toBe(model.total);
-    return { ...p, total: model.total, applied: alone.applied };
-  });
+  for (const id of eligible) if (specOfId(s, id).stackable !== true) plans.push({ ids: [id], stackable: false, priority: specOfId(s, id).priority ?? 0, id });
+  const priced = plans.map((p) => ({ ...p, ...modelPlan(s, p.ids) }));
 
   const storeFirst = s.store.combine === 'best-for-store';
   let winner: (typeof priced)[number] | null = null;
@@ -497,20 +681,51 @@ function checkPlans(s: Scenario, rs: PreparedRuleset, res: EvaluateResponse): vo
     )
       winner = p;
   }
+  const winnerEntries = winner ? winner.entries.filter((e) => e.amount > 0) : [];
+  expect(appliedAsModel(req, res)).toEqual(winnerEntries);
   expect(res.discountTotal).toBe(winner ? winner.total : 0);
-  expect(res.applied).toEqual(winner ? winner.applied : []);
-  // Left-out discounts name the winner.
-  const winnerIds = res.applied.map((a) => a.discountId);
-  for (const r of res.rejected) if (r.reason === 'NOT_COMBINABLE') expect(r.winner).toEqual(winnerIds);
+
+  // Why each candidate that did not apply was left out.
+  const leftOut = new Map<string, { reason: Reason; winner?: string[] }>();
+  for (const p of priced)
+    for (const e of p.entries) {
+      if (p === winner && e.amount > 0) continue;
+      leftOut.set(e.id, e.amount > 0 && winner ? { reason: 'NOT_COMBINABLE', winner: winnerEntries.map((w) => w.id) } : { reason: 'NO_REMAINING_VALUE' });
+    }
+  const why = (id: string) => (reasonOf.get(id) ? { reason: reasonOf.get(id)! } : leftOut.get(id));
+  const expected: { discountId: string | null; code: string | null; reason: Reason; winner?: string[] }[] = [];
+  for (const e of entered) {
+    if (e.duplicate) expected.push({ discountId: e.owner, code: e.raw, reason: 'DUPLICATE_CODE' });
+    else if (!e.owner) expected.push({ discountId: null, code: e.raw, reason: 'UNKNOWN_CODE' });
+    else {
+      const w = why(e.owner);
+      if (w) expected.push({ discountId: e.owner, code: e.raw, ...w });
+    }
+  }
+  for (const id of [...candidates].sort()) {
+    if (specOfId(s, id).code !== null) continue;
+    if (reasonOf.get(id) && !req.explain) continue;
+    const w = why(id);
+    if (w) expected.push({ discountId: id, code: null, ...w });
+  }
+  expect(
+    res.rejected.map((r) => ({ discountId: r.discountId, code: r.code, reason: r.reason, ...(r.winner ? { winner: r.winner } : {}) })),
+  ).toEqual(expected);
+  for (const r of res.rejected) {
+    if (r.reason === 'MIN_PURCHASE_NOT_MET') expect(r.shortfall).toBe(specOfId(s, r.discountId!).minPurchaseCents! - res.subtotal);
+    // Customer-facing messages never show internal ids (the rules are named "Rule <i>").
+    if (r.discountId) expect(r.message).not.toMatch(new RegExp(`\\b${r.discountId}\\b`));
+  }
 }
 
 function runScenario(s: Scenario): void {
   const sources = ruleSources(s.specs);
   const prepared = compile(s.store, sources);
   expect(validators.request(s.req), JSON.stringify(validators.request.errors)).toBe(true);
-  const res = evaluate(prepared, s.req, { now: NOW });
+  const opts = { now: NOW, usage: s.usage };
+  const res = evaluate(prepared, s.req, opts);
   checkResponse(s, res);
-  checkPlans(s, prepared, res);
+  checkPlans(s, res);
   const text = JSON.stringify(res);
 
   // Determinism: the rule files in another order give a byte-identical response.
@@ -519,11 +734,11 @@ function runScenario(s: Scenario): void {
     s.order.map((i) => sources[i]),
   );
   expect(shuffled.version).toBe(prepared.version);
-  expect(JSON.stringify(evaluate(shuffled, s.req, { now: NOW }))).toBe(text);
+  expect(JSON.stringify(evaluate(shuffled, s.req, opts))).toBe(text);
 
   // The rule index decides exactly as the full scan (explain scans everything anyway).
-  expect(JSON.stringify(evaluate(prepared, s.req, { now: NOW, useIndex: false }))).toBe(text);
-  expect(JSON.stringify(evaluate(prepared, s.req, { now: NOW, useIndex: true }))).toBe(text);
+  expect(JSON.stringify(evaluate(prepared, s.req, { ...opts, useIndex: false }))).toBe(text);
+  expect(JSON.stringify(evaluate(prepared, s.req, { ...opts, useIndex: true }))).toBe(text);
 }
 
 describe('evaluate on random rulesets and carts', () => {
@@ -541,22 +756,27 @@ describe('evaluate on random rulesets and carts', () => {
     );
   });
 
-  it('the generators reach applied discounts of every type, floors and the store cap', () => {
+  it('the generators reach applied discounts of every type, floors, the store cap and every rejection reason', () => {
     // Guards against generators that silently stop exercising the invariants above.
-    const seen = { percentage: 0, fixed: 0, bogo: 0, floorBinds: 0, storeCapBinds: 0, multiApplied: 0 };
+    const seen: Record<string, number> = { percentage: 0, fixed: 0, bogo: 0, floorBinds: 0, storeCapBinds: 0, multiApplied: 0, codeTrimmedByCap: 0 };
+    for (const r of REASONS) seen[r] = 0;
     fc.assert(
       fc.property(scenario({ maxUnitPrice: 100_000, maxQuantity: 20 }), (s) => {
         const prepared = compile(s.store, ruleSources(s.specs));
-        const res = evaluate(prepared, s.req, { now: NOW });
+        const res = evaluate(prepared, { ...s.req, explain: true }, { now: NOW, usage: s.usage });
         for (const a of res.applied) seen[a.type]++;
+        for (const r of res.rejected) seen[r.reason]++;
         if (res.applied.length > 1) seen.multiApplied++;
         if (res.lines.some((l, i) => s.req.lines[i].cannabis !== false && l.discount > 0 && l.total === Math.min(l.subtotal, s.store.minimumUnitPriceMinor * s.req.lines[i].quantity) && l.total > 0))
           seen.floorBinds++;
-        if (res.discountTotal > 0 && res.discountTotal === floorDiv(res.subtotal, s.store.maxDiscountBps, 10000)) seen.storeCapBinds++;
+        if (res.discountTotal > 0 && res.discountTotal === floorDiv(res.subtotal, s.store.maxDiscountBps, 10000)) {
+          seen.storeCapBinds++;
+          if (res.applied.some((a) => a.code !== null) && res.applied.some((a) => a.code === null)) seen.codeTrimmedByCap++;
+        }
       }),
-      { numRuns: 300, seed: 42 },
+      { numRuns: 1500, seed: 42 },
     );
-    for (const [k, v] of Object.entries(seen)) expect(v, k).toBeGreaterThan(5);
+    for (const [k, v] of Object.entries(seen)) expect(v, k).toBeGreaterThan(k === 'codeTrimmedByCap' ? 0 : 2);
   });
 });
 
@@ -724,75 +944,120 @@ describe('allocateWithCaps', () => {
 // ---------------------------------------------------------------------------
 // matchBogo
 
-/** Unit-by-unit reference of the greedy matching the spec describes. */
-function refMatchBogo(lines: readonly BogoLine[], buy: number, get: number, maxApplications: number | null) {
-  const avail = lines.map((l) => Math.max(0, l.available));
-  const rewardUnits = lines.map(() => 0);
-  const consumed = lines.map(() => 0);
-  let applications = 0;
-  const take = (set: number[], need: number, used: number[]) => {
-    for (const i of set) {
-      while (need > 0 && avail[i] > 0) {
-        avail[i]--;
-        used[i]++;
-        need--;
+/**
+ * Brute force over every assignment of each unit to nothing, a purchase or a reward: the largest
+ * k (at most maxApplications) with k x get rewards (reward-set units worth a reward) and k x buy
+ * purchases (buy-set units), $0 units taking no part; and the least total price of the rewarded
+ * units for that k.
+ */
+function bruteBogo(lines: readonly BogoLine[], buy: number, get: number, maxApplications: number | null): { k: number; minRewardPrice: number } {
+  const units: BogoLine[] = lines.flatMap((l) => Array.from({ length: Math.max(0, l.available) }, () => l));
+  let best = { k: 0, minRewardPrice: 0 };
+  const roles = new Array<number>(units.length).fill(0);
+  const visit = (u: number): void => {
+    if (u === units.length) {
+      let rewards = 0;
+      let purchases = 0;
+      let price = 0;
+      for (let i = 0; i < units.length; i++) {
+        if (roles[i] === 1) purchases++;
+        if (roles[i] === 2) {
+          rewards++;
+          price += units[i].unitPrice;
+        }
       }
+      if (rewards % get !== 0 || purchases * get !== rewards * buy) return;
+      const k = rewards / get;
+      if (maxApplications !== null && k > maxApplications) return;
+      if (k > best.k || (k === best.k && k > 0 && price < best.minRewardPrice)) best = { k, minRewardPrice: price };
+      return;
     }
-    return need === 0;
+    const unit = units[u];
+    roles[u] = 0;
+    visit(u + 1);
+    if (unit.unitPrice > 0 && unit.inBuySet) {
+      roles[u] = 1;
+      visit(u + 1);
+    }
+    if (unit.unitPrice > 0 && unit.inRewardSet && unit.rewardValue > 0) {
+      roles[u] = 2;
+      visit(u + 1);
+    }
+    roles[u] = 0;
   };
-  while (maxApplications === null || applications < maxApplications) {
-    const idx = lines.map((_, i) => i);
-    // Rewards: cheapest first; on equal price the later line counts as cheaper.
-    const rewardSet = idx.filter((i) => lines[i].inRewardSet).sort((a, b) => lines[a].unitPrice - lines[b].unitPrice || b - a);
-    // Purchases: most expensive first; on equal price the earlier line counts as more expensive.
-    const buySet = idx.filter((i) => lines[i].inBuySet).sort((a, b) => lines[b].unitPrice - lines[a].unitPrice || a - b);
-    const r = lines.map(() => 0);
-    const bgt = lines.map(() => 0);
-    const ok = take(rewardSet, get, r) && take(buySet, buy, bgt);
-    if (!ok) break;
-    lines.forEach((_, i) => {
-      rewardUnits[i] += r[i];
-      consumed[i] += r[i] + bgt[i];
-    });
-    applications++;
-  }
-  return { applications, rewardUnits, consumed };
+  visit(0);
+  return best;
 }
 
-const bogoLine: fc.Arbitrary<BogoLine> = fc.record({
-  unitPrice: fc.constantFrom(0, 100, 100, 250, 500, 999),
-  available: fc.integer({ min: 0, max: 6 }),
-  inBuySet: fc.boolean(),
-  inRewardSet: fc.boolean(),
-});
-const bogoCase = fc.record({
-  lines: fc.array(bogoLine, { minLength: 0, maxLength: 8 }),
-  buy: fc.integer({ min: 1, max: 3 }),
-  get: fc.integer({ min: 1, max: 3 }),
-  maxApplications: fc.option(fc.integer({ min: 1, max: 4 }), { nil: null }),
-});
+const bogoLine: fc.Arbitrary<BogoLine> = fc
+  .record({
+    unitPrice: fc.constantFrom(0, 1, 100, 100, 250, 500, 999),
+    available: fc.integer({ min: 0, max: 3 }),
+    inBuySet: fc.boolean(),
+    inRewardSet: fc.boolean(),
+    // A unit at its floor (or with a tiny percentOff) is worth no reward.
+    zeroReward: fc.boolean(),
+  })
+  .map(({ zeroReward, ...l }) => ({ ...l, rewardValue: zeroReward || l.unitPrice === 0 ? 0 : l.unitPrice }));
+/** Small carts (at most 8 units), overlapping and disjoint sets. */
+const bogoCase = fc
+  .record({
+    lines: fc.array(bogoLine, { minLength: 0, maxLength: 5 }),
+    buy: fc.integer({ min: 1, max: 3 }),
+    get: fc.integer({ min: 1, max: 2 }),
+    maxApplications: fc.option(fc.integer({ min: 1, max: 3 }), { nil: null }),
+    disjoint: fc.boolean(),
+  })
+  .map(({ disjoint, ...c }) => (disjoint ? { ...c, lines: c.lines.map((l) => ({ ...l, inRewardSet: l.inRewardSet && !l.inBuySet })) } : c))
+  .filter((c) => sum(c.lines.map((l) => l.available)) <= 8);
 
 describe('matchBogo', () => {
-  it('rewards exactly applications x get units, consumes no more than available, and matches the unit-by-unit reference', () => {
+  it('finds the most applications and the cheapest rewards for them (brute force over every assignment, up to 8 units)', () => {
     fc.assert(
       fc.property(bogoCase, ({ lines, buy, get, maxApplications }) => {
         const m = matchBogo(lines, buy, get, maxApplications);
+        const brute = bruteBogo(lines, buy, get, maxApplications);
+        expect(m.applications).toBe(brute.k);
         expect(sum(m.rewardUnits)).toBe(m.applications * get);
         expect(sum(m.consumed)).toBe(m.applications * (buy + get));
-        if (maxApplications !== null) expect(m.applications).toBeLessThanOrEqual(maxApplications);
+        const rewardPrice = sum(lines.map((l, i) => l.unitPrice * m.rewardUnits[i]));
+        expect(rewardPrice).toBe(brute.minRewardPrice);
         lines.forEach((l, i) => {
           expect(m.consumed[i]).toBeLessThanOrEqual(Math.max(0, l.available));
           expect(m.rewardUnits[i]).toBeLessThanOrEqual(m.consumed[i]);
-          if (!l.inRewardSet) expect(m.rewardUnits[i]).toBe(0);
+          if (!l.inRewardSet || l.rewardValue === 0) expect(m.rewardUnits[i]).toBe(0);
           if (!l.inBuySet) expect(m.consumed[i]).toBe(m.rewardUnits[i]);
+          if (l.unitPrice === 0) expect(m.consumed[i]).toBe(0);
         });
-        expect(m).toEqual(refMatchBogo(lines, buy, get, maxApplications));
       }),
-      { numRuns: 300 },
+      { numRuns: 1000 },
     );
   });
 
-  it('matches the unit-by-unit reference with many units per line (repeated applications taken in one step)', () => {
+  it('the cart-level count of missing units makes exactly one application possible', () => {
+    fc.assert(
+      fc.property(bogoCase, fc.constantFrom(true, false), ({ lines, buy, get }, bothPossible) => {
+        const counts = bogoCounts(lines);
+        const n = bogoUnitsMissing(counts, buy, get, bothPossible);
+        if (bogoApplications(counts, buy, get, 1) > 0) expect(n).toBe(0);
+        else expect(n).toBeGreaterThan(0);
+        // Adding n units of the most useful kind allows one application, n - 1 of any kind do not.
+        const kinds: BogoCounts[] = bothPossible ? [{ rewardOnly: 0, both: 1, buyOnly: 0 }] : [{ rewardOnly: 1, both: 0, buyOnly: 0 }, { rewardOnly: 0, both: 0, buyOnly: 1 }];
+        const canWith = (extra: number) => {
+          // Every split of `extra` units over the allowed kinds.
+          if (kinds.length === 1) return bogoApplications({ ...counts, both: counts.both + extra }, buy, get, 1) > 0;
+          for (let r = 0; r <= extra; r++)
+            if (bogoApplications({ ...counts, rewardOnly: counts.rewardOnly + r, buyOnly: counts.buyOnly + extra - r }, buy, get, 1) > 0) return true;
+          return false;
+        };
+        expect(canWith(n)).toBe(true);
+        if (n > 0) expect(canWith(n - 1)).toBe(false);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('with many units per line, equals the unit-expanded greedy rule (cheapest candidates, capped from the buy set)', () => {
     const manyUnits = fc.record({
       lines: fc.array(
         fc.record({
@@ -800,6 +1065,7 @@ describe('matchBogo', () => {
           available: fc.integer({ min: 0, max: 60 }),
           inBuySet: fc.boolean(),
           inRewardSet: fc.boolean(),
+          rewardValue: fc.constantFrom(0, 50, 50),
         }),
         { minLength: 1, maxLength: 6 },
       ),
@@ -809,7 +1075,27 @@ describe('matchBogo', () => {
     });
     fc.assert(
       fc.property(manyUnits, ({ lines, buy, get, maxApplications }) => {
-        expect(matchBogo(lines, buy, get, maxApplications)).toEqual(refMatchBogo(lines, buy, get, maxApplications));
+        const m = matchBogo(lines, buy, get, maxApplications);
+        // Unit by unit: try k from the largest conceivable down.
+        const units = lines.flatMap((l, i) => (l.unitPrice > 0 ? Array.from({ length: l.available }, () => ({ ...l, i })) : []));
+        const buyUnits = units.filter((u) => u.inBuySet);
+        const cands = units.filter((u) => u.inRewardSet && u.rewardValue > 0).sort((a, b) => a.unitPrice - b.unitPrice || b.i - a.i);
+        let k = Math.min(maxApplications ?? Infinity, Math.floor(units.length / (buy + get)));
+        for (; k > 0; k--) {
+          let cap = buyUnits.length - k * buy;
+          if (cap < 0) continue;
+          const picked = [];
+          for (const u of cands) {
+            if (picked.length === k * get) break;
+            if (u.inBuySet) {
+              if (cap === 0) continue;
+              cap--;
+            }
+            picked.push(u);
+          }
+          if (picked.length === k * get) break;
+        }
+        expect(m.applications).toBe(k);
       }),
       { numRuns: 500 },
     );
@@ -818,8 +1104,8 @@ describe('matchBogo', () => {
   it('when the buy set and the reward set are the same lines, applies as often as the units allow', () => {
     fc.assert(
       fc.property(bogoCase, ({ lines, buy, get, maxApplications }) => {
-        const same = lines.map((l) => ({ ...l, inRewardSet: l.inBuySet }));
-        const units = sum(same.filter((l) => l.inBuySet).map((l) => l.available));
+        const same = lines.map((l) => ({ ...l, inRewardSet: l.inBuySet, rewardValue: l.unitPrice }));
+        const units = sum(same.filter((l) => l.inBuySet && l.unitPrice > 0).map((l) => l.available));
         const m = matchBogo(same, buy, get, maxApplications);
         expect(m.applications).toBe(Math.min(maxApplications ?? Infinity, Math.floor(units / (buy + get))));
       }),
