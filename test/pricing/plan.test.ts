@@ -17,6 +17,31 @@ const fixed = (id: string, amount: number, eligible: number[], maxDiscount: numb
 const policy = { minimumUnitPrice: 1, maxDiscountBps: 10000 };
 
 describe('pricePlan', () => {
+  it('rounds a percentage half up to the cent (fixed cases, not left to random runs)', () => {
+    const one = (price: number, bps: number) => pricePlan(cartOf([[price, 1, false]]), [pct('p', bps, [0])], policy).entries[0].amount;
+    expect(one(100, 1250)).toBe(13); // 12.5 -> 13
+    expect(one(1235, 5000)).toBe(618); // 617.5 -> 618
+    expect(one(1234, 5000)).toBe(617); // exact
+    expect(one(1, 4999)).toBe(0); // 0.4999 -> 0
+    expect(one(1, 5000)).toBe(1); // 0.5 -> 1
+    expect(one(333, 1500)).toBe(50); // 49.95 -> 50
+  });
+  it('keeps a single cannabis line at its floor (no allocation step on one line)', () => {
+    const single = (price: number, qty: number, d: PlanDiscount) => pricePlan(cartOf([[price, qty]]), [d], policy).entries[0].amount;
+    expect(single(500, 1, pct('all', 10000, [0]))).toBe(499);
+    expect(single(300, 2, fixed('ten', 1000, [0]))).toBe(598);
+    expect(single(1, 3, pct('all', 10000, [0]))).toBe(0); // already at the floor
+    expect(pricePlan(cartOf([[500, 1, false]]), [pct('all', 10000, [0])], policy).entries[0].amount).toBe(500); // not cannabis: no floor
+  });
+  it('trims automatic discounts before entered codes when the store cap binds', () => {
+    const cart = cartOf([[10000, 1, false]]);
+    const code = { ...fixed('code', 500, [0]), isCode: true };
+    const r = pricePlan(cart, [pct('auto', 2000, [0]), code], { minimumUnitPrice: 0, maxDiscountBps: 1000 });
+    expect(r.entries.map((e) => [e.discount.id, e.amount])).toEqual([
+      ['auto', 500],
+      ['code', 500],
+    ]);
+  });
   it('applies discounts in order, each on what the earlier ones left', () => {
     const cart = cartOf([[1000, 1], [3000, 1]]);
     const r = pricePlan(cart, [pct('ten', 1000, [0, 1]), fixed('five', 500, [0, 1])], policy);
