@@ -1,13 +1,14 @@
 // Checks an evaluate request (and a usage snapshot) before pricing: the JSON Schema for shape,
-// then what a schema cannot say (unique line ids, a real calendar date in `at`).
-// Returns errors as values with a stable code and a JSON pointer.
+// then what a schema cannot say (unique line ids, a real calendar date in `at`, usage naming only
+// discounts the ruleset has). Returns errors as values with a stable code, a JSON pointer and a
+// message that says in plain words what the field expects (used by the CLI and the HTTP API).
 
 import { parseDateTime } from '../domain/time.js';
 import type { EvaluateRequest, Usage } from '../domain/types.js';
-import { schemaIssues, validators } from '../dsl/schemas.js';
+import { fieldProblem, schemas, schemaIssues, suggest, validators } from '../dsl/schemas.js';
 
 export interface InputError {
-  code: 'request_schema_error' | 'usage_schema_error';
+  code: 'request_schema_error' | 'usage_schema_error' | 'usage_unknown_discount';
   /** JSON pointer to the offending value ('' = the whole document). */
   path: string;
   message: string;
@@ -32,7 +33,7 @@ export function checkRequest(body: unknown): Checked<EvaluateRequest> {
       else seen.set(l.id, i);
     });
     if (req.at !== undefined && !parseDateTime(req.at))
-      errors.push({ code: 'request_schema_error', path: '/at', message: `at: '${req.at}' is not a real date-time` });
+      errors.push({ code: 'request_schema_error', path: '/at', message: fieldProblem(schemas.requestSchema.properties.at, ['at'], req.at, 'which is not a real date-time') });
   }
   if (errors.length) return { ok: false, errors: sortErrors(errors) };
   return { ok: true, value: body as EvaluateRequest };
@@ -44,6 +45,25 @@ export function checkUsage(body: unknown): Checked<Usage> {
     (i): InputError => ({ code: 'usage_schema_error', path: pointer(i.pointer), message: i.message }),
   );
   return { ok: false, errors: sortErrors(errors) };
+}
+
+/**
+ * Usage counts for a discount id the ruleset does not have are refused: a misspelt id would leave
+ * a usage limit silently unenforced. Each error suggests the closest id ("did you mean").
+ */
+export function checkUsageIds(usage: Usage, discountIds: readonly string[]): InputError[] {
+  const known = new Set(discountIds);
+  const errors: InputError[] = [];
+  for (const id of Object.keys(usage)) {
+    if (known.has(id)) continue;
+    const guess = suggest(id, discountIds);
+    errors.push({
+      code: 'usage_unknown_discount',
+      path: pointer([id]),
+      message: `usage names discount '${id}', which the ruleset does not have${guess ? ` (did you mean '${guess}'?)` : ''}`,
+    });
+  }
+  return sortErrors(errors);
 }
 
 /** By pointer, segment by segment (numbers numerically: /lines/2 before /lines/10), then message. */

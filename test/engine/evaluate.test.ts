@@ -89,7 +89,7 @@ describe('checkRequest / checkUsage', () => {
     expect(r.errors.map((e) => e.path)).toEqual(['/codes', '/coupon', '/lines/2/quantity', '/lines/2/unitPrice']);
     const semantic = checkRequest({ at: '2026-02-30T10:00', lines: [line('a', 1), line('a', 1)] });
     expect(semantic.ok ? [] : semantic.errors.map((e) => [e.path, e.message])).toEqual([
-      ['/at', "at: '2026-02-30T10:00' is not a real date-time"],
+      ['/at', "at must be a date-time such as 2026-04-20T16:30:00-07:00 (without an offset: store time); got '2026-02-30T10:00', which is not a real date-time"],
       ['/lines/1/id', "lines[1].id: 'a' is also the id of lines[0]"],
     ]);
   });
