@@ -31,6 +31,7 @@ export const DIAGNOSTIC_CODES = [
   'reserved_id',
   'store_policy_missing',
   'test_schema_error',
+  'test_file_misplaced',
   'pos_unknown_profile',
   'pos_discount_id_required',
   'pos_type_unsupported',

@@ -55,6 +55,8 @@ export const OPERATORS = [
   'contains',
   'doesNotContain',
 ] as const;
+/** Rule test files (`discounts test`); they belong in the rules directory's tests/ folder. */
+export const TEST_FILE = /\.test\.(ya?ml|json)$/i;
 /** Ids that would clash with the rules directory's own files and folders. */
 export const RESERVED_IDS = ['store', 'tests', 'carts', 'archive'] as const;
 
@@ -125,6 +127,7 @@ export function compileStorePolicy(source: RuleSource | null, storePath: string)
 
 /** Parse, shape and meaning checks, and the build, for one rule file. Pure; files are independent. */
 export function compileRuleFile(source: RuleSource, policy: StorePolicy, options: CompileOptions = {}): FileResult {
+  if (TEST_FILE.test(source.path)) return misplacedTestFile(source);
   const src = parseSource(source.path, source.text);
   const result: FileResult = { path: source.path, diagnostics: [...src.diagnostics], discount: null, id: null, code: null };
   if (src.diagnostics.length) return result;
@@ -141,42 +144,151 @@ export function compileRuleFile(source: RuleSource, policy: StorePolicy, options
 }
 
 /**
- * The link stage: duplicate ids and codes across files (the first file by path keeps them; later
- * ones are errors), sorted diagnostics, discounts in id order, and the version. The result does
+ * The link stage: duplicate ids and codes across files (reported on every file that uses them, each
+ * naming the others), sorted diagnostics, discounts in id order, and the version. The result does
  * not depend on the order of `files`.
  */
 export function linkRuleset(store: StoreResult, files: readonly FileResult[], options: CompileOptions = {}): CompileResult {
-  const diagnostics: Diagnostic[] = [...store.diagnostics];
-  const byId = new Map<string, string>();
-  const byCode = new Map<string, string>();
   const ordered = [...files].sort((a, b) => cmp(a.path, b.path));
-  for (const f of ordered) {
-    diagnostics.push(...f.diagnostics);
-    if (f.id) {
-      const first = byId.get(f.id.value);
-      if (first) diagnostics.push({ path: f.path, line: f.id.line, col: f.id.col, severity: 'error', code: 'duplicate_id', message: `id '${f.id.value}' is also used by ${first}` });
-      else byId.set(f.id.value, f.path);
-    }
-    if (f.code) {
-      const norm = normalizeCode(f.code.value);
-      const other = byCode.get(norm);
-      if (other)
-        diagnostics.push({
-          path: f.path,
-          line: f.code.line,
-          col: f.code.col,
-          severity: 'error',
-          code: 'duplicate_code',
-          message: `code '${f.code.value}' is also used by ${other} (codes are case-insensitive)`,
-        });
-      else byCode.set(norm, f.path);
-    }
-  }
+  const diagnostics: Diagnostic[] = [...store.diagnostics];
+  for (const f of ordered) diagnostics.push(...f.diagnostics);
+  for (const c of crossFileChecks(ordered)) diagnostics.push(c.diagnostic);
   sortDiagnostics(diagnostics);
   if (!store.policy || diagnostics.some((d) => d.severity === 'error')) return { ruleset: null, diagnostics };
   const discounts = ordered.map((f) => f.discount!).sort((a, b) => cmp(a.id, b.id));
   const version = rulesetVersion(store.policy, discounts, options.sha256Hex ?? pureSha256Hex);
   return { ruleset: { version, policy: store.policy, discounts }, diagnostics };
+}
+
+/** A cross-file diagnostic and the files it is about (its own and the others it names). */
+export interface CrossFileDiagnostic {
+  diagnostic: Diagnostic;
+  /** The file the diagnostic is located in. */
+  file: FileResult;
+  /** The files sharing the id or code, `file` included. */
+  files: FileResult[];
+}
+
+/**
+ * Duplicate ids and codes (codes compared trimmed and case-insensitively): one error on every file
+ * of a group, naming the other files, so whoever adds the second file sees it there.
+ */
+export function crossFileChecks(files: readonly FileResult[]): CrossFileDiagnostic[] {
+  const out: CrossFileDiagnostic[] = [];
+  const ordered = [...files].sort((a, b) => cmp(a.path, b.path));
+  const groups = (key: (f: FileResult) => string | null) => {
+    const map = new Map<string, FileResult[]>();
+    for (const f of ordered) {
+      const k = key(f);
+      if (k === null) continue;
+      const list = map.get(k);
+      if (list) list.push(f);
+      else map.set(k, [f]);
+    }
+    return [...map.values()].filter((g) => g.length > 1);
+  };
+  for (const group of groups((f) => f.id?.value ?? null)) {
+    for (const f of group) {
+      const others = group.filter((o) => o !== f).map((o) => o.path);
+      out.push({
+        diagnostic: { path: f.path, line: f.id!.line, col: f.id!.col, severity: 'error', code: 'duplicate_id', message: `id '${f.id!.value}' is also used by ${list(others)}` },
+        file: f,
+        files: group,
+      });
+    }
+  }
+  for (const group of groups((f) => (f.code ? normalizeCode(f.code.value) : null))) {
+    for (const f of group) {
+      const others = group.filter((o) => o !== f).map((o) => (o.code!.value === f.code!.value ? o.path : `${o.path} as '${o.code!.value}'`));
+      const spelt = group.some((o) => o.code!.value !== f.code!.value) ? ' (codes are case-insensitive)' : '';
+      out.push({
+        diagnostic: {
+          path: f.path,
+          line: f.code!.line,
+          col: f.code!.col,
+          severity: 'error',
+          code: 'duplicate_code',
+          message: `code '${f.code!.value}' is also used by ${list(others)}${spelt}`,
+        },
+        file: f,
+        files: group,
+      });
+    }
+  }
+  return out;
+}
+
+function list(items: string[]): string {
+  return items.length <= 1 ? items.join('') : `${items.slice(0, -1).join(', ')} and ${items[items.length - 1]}`;
+}
+
+// ---------------------------------------------------------------------------
+// A draft checked in place: `discounts validate FILE`, and the service's validation of an edit
+
+/** A rule file being written: its text and, when it replaces a file, that file's name. */
+export interface Draft {
+  text: string;
+  /** A file name inside the rules directory (`save5.yaml`). Absent: a new file named after the draft's id. */
+  path?: string;
+}
+
+export type DraftResult =
+  | { ok: true; path: string; diagnostics: Diagnostic[] }
+  | { ok: false; error: { code: 'draft_path_invalid'; message: string } };
+
+/**
+ * Checks a draft as if it were written into a rules directory: the draft replaces the file of the
+ * same name (so an edited file never clashes with its old self) or is added as a new file. Returns
+ * the diagnostics located in the draft and the cross-file ones that involve it (a duplicate id or
+ * code reported on the other file too). A draft named store.yaml replaces the store policy: then
+ * every diagnostic of the directory is returned, as the policy changes how every rule is checked.
+ * Pure: the caller reads the directory (`sources`: paths are the directory joined with file names).
+ */
+export function checkDraft(sources: { store: RuleSource | null; storePath?: string; rules: RuleSource[] }, draft: Draft, options: CompileOptions = {}): DraftResult {
+  const storePath = sources.storePath ?? 'store.yaml';
+  const dir = storePath.slice(0, Math.max(storePath.lastIndexOf('/'), storePath.lastIndexOf('\\')) + 1);
+  const name = draft.path ?? draftName(draft.text);
+  if (!/^[^/\\]+$/.test(name) || name === '.' || name === '..')
+    return { ok: false, error: { code: 'draft_path_invalid', message: `path must be a file name inside the rules directory, not '${name}'` } };
+  const path = dir + name;
+  if (path === storePath) {
+    const result = compileRuleset({ store: { path, text: draft.text }, storePath, rules: sources.rules }, options);
+    return { ok: true, path, diagnostics: result.diagnostics };
+  }
+  const store = compileStorePolicy(sources.store, storePath);
+  const siblings = sources.rules.filter((r) => draft.path === undefined || r.path !== path).map((r) => compileRuleFile(r, store.effective, options));
+  return { ok: true, path, diagnostics: checkDraftFile(store, siblings, { path, text: draft.text }, options) };
+}
+
+/**
+ * checkDraft over files already compiled (the service keeps them): `siblings` are the other files
+ * of the directory, without the one the draft replaces.
+ */
+export function checkDraftFile(store: StoreResult, siblings: readonly FileResult[], draft: RuleSource, options: CompileOptions = {}): Diagnostic[] {
+  const own = compileRuleFile(draft, store.effective, options);
+  const diagnostics = [...own.diagnostics];
+  for (const c of crossFileChecks([own, ...siblings])) {
+    if (!c.files.includes(own)) continue;
+    // The other file's side of the duplicate, unless it has the draft's own path (a new draft
+    // named after an existing file): the draft's side already names that file.
+    if (c.file !== own && c.file.path === draft.path) continue;
+    diagnostics.push(c.diagnostic);
+  }
+  return sortDiagnostics(diagnostics);
+}
+
+/** The file name of a new draft: its id with .json for JSON text, .yaml otherwise. */
+function draftName(text: string): string {
+  let json = false;
+  try {
+    JSON.parse(text);
+    json = true;
+  } catch {
+    // YAML (or broken): the parser reports it.
+  }
+  const value = parseSource(json ? 'draft.json' : 'draft.yaml', text).value;
+  const id = isObject(value) && typeof value.id === 'string' && /^[^/\\]+$/.test(value.id) && value.id !== '.' && value.id !== '..' ? value.id : 'draft';
+  return `${id}.${json ? 'json' : 'yaml'}`;
 }
 
 // ---------------------------------------------------------------------------
@@ -470,6 +582,15 @@ function selector(sel: ItemSelector | undefined): ItemSelector | null {
   if (sel.categories) out.categories = [...sel.categories];
   if (sel.products) out.products = [...sel.products];
   return out;
+}
+
+/** A rule test file directly in the rules directory: one diagnostic, never checked as a rule. */
+function misplacedTestFile(source: RuleSource): FileResult {
+  const cut = Math.max(source.path.lastIndexOf('/'), source.path.lastIndexOf('\\')) + 1;
+  const dir = source.path.slice(0, cut);
+  const message = `'${source.path.slice(cut)}' is a rule test file, not a rule: test files belong in ${dir}tests/`;
+  const diagnostic: Diagnostic = { path: source.path, line: 1, col: 1, severity: 'error', code: 'test_file_misplaced', message };
+  return { path: source.path, diagnostics: [diagnostic], discount: null, id: null, code: null };
 }
 
 function baseName(path: string): string {
