@@ -4,12 +4,12 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { formatDiagnostic } from '../dsl/compile.js';
 import { evaluate } from '../engine/evaluate.js';
-import { checkRequest, checkUsage, type InputError } from '../engine/request.js';
+import { checkRequest, checkUsage, checkUsageIds, type InputError } from '../engine/request.js';
 import { loadRuleset } from '../ruleset/load.js';
 import { EXIT, UsageError, type CliIO } from './io.js';
 
 export async function evaluateCommand(args: { values: { rules?: string; usage?: string }; positionals: string[] }, io: CliIO): Promise<number> {
-  if (args.positionals.length > 1) throw new UsageError('expects at most one cart file');
+  if (args.positionals.length > 1) throw new UsageError(`unexpected argument '${args.positionals[1]}' (expects at most one cart file)`);
   const cartArg = args.positionals[0] ?? '-';
   const cartText = cartArg === '-' ? await io.readStdin() : await readText(io, cartArg);
   const body = parseJson(cartText, cartArg === '-' ? 'stdin' : cartArg);
@@ -26,6 +26,12 @@ export async function evaluateCommand(args: { values: { rules?: string; usage?: 
   if (!loaded.prepared) {
     for (const d of loaded.diagnostics) io.stderr(formatDiagnostic(d) + '\n');
     io.stderr('discounts evaluate: the rules have errors\n');
+    return EXIT.usage;
+  }
+  // Counts for an id the rules do not have would leave a limit silently unenforced.
+  const unknown = checkUsageIds(usage, loaded.ruleset!.discounts.map((d) => d.id));
+  if (unknown.length) {
+    for (const e of unknown) io.stderr(`${e.code}: ${args.values.usage}: ${e.message}\n`);
     return EXIT.usage;
   }
   const response = evaluate(loaded.prepared, req.value, { now: io.now(), usage });

@@ -1,9 +1,10 @@
-// `discounts fmt [--check] [paths]`
+// `discounts fmt [--check] [paths]`: rule files, the store policy and rule test files in canonical
+// form. A directory means its rule files and the test files of its tests/ folder.
 
 import { readFile, writeFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
-import { formatDiagnostic } from '../dsl/compile.js';
-import { formatDocument } from '../dsl/format.js';
+import { formatDiagnostic, TEST_FILE } from '../dsl/compile.js';
+import { formatDocument, type DocumentKind } from '../dsl/format.js';
 import { isDirectory, listFiles, RULE_FILE, STORE_FILE } from '../ruleset/load.js';
 import { EXIT, type CliIO } from './io.js';
 
@@ -15,6 +16,10 @@ export async function fmtCommand(args: { values: { check?: boolean }; positional
     if (await isDirectory(abs)) {
       const names = await listFiles(abs, p, (name) => RULE_FILE.test(name));
       files.push(...names.map((n) => join(p, n)));
+      if (basename(abs) !== 'tests' && (await isDirectory(join(abs, 'tests')))) {
+        const tests = await listFiles(join(abs, 'tests'), join(p, 'tests'), (name) => TEST_FILE.test(name));
+        files.push(...tests.map((n) => join(p, 'tests', n)));
+      }
     } else files.push(p);
   }
   let status: number = EXIT.ok;
@@ -28,7 +33,8 @@ export async function fmtCommand(args: { values: { check?: boolean }; positional
       status = EXIT.usage;
       continue;
     }
-    const kind = basename(file) === STORE_FILE ? 'store' : 'rule';
+    // By name, wherever the file is: a test file is never formatted as a rule.
+    const kind: DocumentKind = basename(file) === STORE_FILE ? 'store' : TEST_FILE.test(file) ? 'test' : 'rule';
     const result = formatDocument(file, text, kind);
     if (!result.ok) {
       for (const d of result.diagnostics) io.stderr(formatDiagnostic(d) + '\n');

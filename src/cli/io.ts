@@ -13,3 +13,15 @@ export interface CliIO {
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
 
 export class UsageError extends Error {}
+
+/**
+ * The rules directory of `compile` and `pos-sheet`: one positional argument or --rules (not
+ * both), default rules/. Any further argument is an error, never ignored.
+ */
+export function rulesDirArgument(args: { values: { rules?: string }; positionals: string[] }): string {
+  const [first, ...extra] = args.positionals;
+  if (extra.length) throw new UsageError(`unexpected argument '${extra[0]}' (expects at most one rules directory)`);
+  if (first !== undefined && args.values.rules !== undefined)
+    throw new UsageError(`the rules directory is given twice ('${first}' and --rules ${args.values.rules}): use one of them`);
+  return first ?? args.values.rules ?? 'rules';
+}

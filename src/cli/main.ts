@@ -1,6 +1,10 @@
 // `discounts` command line: thin commands over the library. Each returns its exit code.
 
+import { readFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { suggest } from '../dsl/schemas.js';
 import { compileCommand } from './compile.js';
 import { evaluateCommand } from './evaluate.js';
 import { fmtCommand } from './fmt.js';
@@ -13,16 +17,21 @@ import { validateCommand } from './validate.js';
 export const HELP = `Usage: discounts <command> [options]
 
 Commands:
-  validate [paths] [--json]                 check rule files (default rules/); exit 1 on any error
-  fmt [--check] [paths]                     rewrite rule files in canonical form; --check lists files that would change
+  validate [paths] [--json]                 check a rules directory (default rules/, with its tests/), a rule file
+                                            in place against its siblings, a store.yaml or a *.test.yaml file
+  fmt [--check] [paths]                     rewrite rule, store and test files in canonical form (default rules/,
+                                            with its tests/); --check lists files that would change
   test [paths]                              run rule tests (default rules/tests/)
   evaluate [--rules DIR] [--usage FILE] [CART.json | -]
                                             price a cart (JSON file or stdin) and print the response
-  compile [--rules DIR]                     print the compiled ruleset (json-rules-engine rules + pricing actions)
-  pos-sheet [--rules DIR] [--format csv|json]
+  compile [DIR | --rules DIR]               print the compiled ruleset (json-rules-engine rules + pricing actions)
+  pos-sheet [DIR | --rules DIR] [--format csv|json]
                                             list the discounts to create or check in the store's POS
 
---rules defaults to rules/. Exit codes: 0 ok, 1 check failed, 2 bad input.
+  --version                                 print the version
+  --help                                    print this help
+
+The rules directory defaults to rules/. Exit codes: 0 ok, 1 check failed, 2 bad input or usage.
 `;
 
 type Options = Record<string, { type: 'string' | 'boolean'; short?: string }>;
@@ -42,9 +51,14 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
     io.stdout(HELP);
     return name ? EXIT.ok : EXIT.usage;
   }
+  if (name === '--version') {
+    io.stdout(`discounts ${await packageVersion()}\n`);
+    return EXIT.ok;
+  }
   const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
   if (!command) {
-    io.stderr(`discounts: unknown command '${name}'\n\n${HELP}`);
+    const guess = name.startsWith('-') ? null : suggest(name, Object.keys(COMMANDS));
+    io.stderr(`discounts: unknown command '${name}'${guess ? ` (did you mean '${guess}'?)` : ''}\n\n${HELP}`);
     return EXIT.usage;
   }
   try {
@@ -56,9 +70,33 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
     return await command.run(args as { values: Record<string, any>; positionals: string[] }, io);
   } catch (err) {
     if (err instanceof UsageError || err instanceof RulesDirError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-      io.stderr(`discounts ${name}: ${(err as Error).message}\n`);
+      io.stderr(`discounts ${name}: ${usageMessage(err as Error & { code?: string }, Object.keys(command.options))}\n`);
       return EXIT.usage;
     }
     throw err;
   }
+}
+
+/** parseArgs' messages, shortened, with the closest option for a misspelt one. */
+function usageMessage(err: Error & { code?: string }, options: string[]): string {
+  const unknown = err.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ? /option '(-{1,2})([^']*)'/.exec(err.message) : null;
+  if (unknown) {
+    const guess = suggest(unknown[2], options);
+    return `unknown option '${unknown[1]}${unknown[2]}'${guess ? ` (did you mean '--${guess}'?)` : ''}`;
+  }
+  return err.message;
+}
+
+/** The version in the package's package.json, found from this module (src/cli or dist/src/cli). */
+async function packageVersion(): Promise<string> {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 5; i++) {
+    const text = await readFile(join(dir, 'package.json'), 'utf8').catch(() => null);
+    if (text !== null) {
+      const pkg = JSON.parse(text) as { name?: string; version?: string };
+      if (pkg.name === 'discount-rules' && typeof pkg.version === 'string') return pkg.version;
+    }
+    dir = dirname(dir);
+  }
+  return 'unknown';
 }

@@ -1,15 +1,15 @@
-// `discounts pos-sheet [--rules DIR] [--format csv|json]`
+// `discounts pos-sheet [DIR | --rules DIR] [--format csv|json]`
 
 import { resolve } from 'node:path';
 import { formatDiagnostic } from '../dsl/compile.js';
 import { posSheet, posSheetCsv } from '../pos/sheet.js';
 import { compileWithNode, readRulesDir } from '../ruleset/load.js';
-import { EXIT, UsageError, type CliIO } from './io.js';
+import { EXIT, rulesDirArgument, UsageError, type CliIO } from './io.js';
 
-export async function posSheetCommand(args: { values: { rules?: string; format?: string } }, io: CliIO): Promise<number> {
+export async function posSheetCommand(args: { values: { rules?: string; format?: string }; positionals: string[] }, io: CliIO): Promise<number> {
   const format = args.values.format ?? 'csv';
   if (format !== 'csv' && format !== 'json') throw new UsageError(`--format must be csv or json, not '${format}'`);
-  const dir = args.values.rules ?? 'rules';
+  const dir = rulesDirArgument(args);
   const result = compileWithNode(await readRulesDir(resolve(io.cwd, dir), dir), { posIdChecks: false });
   if (!result.ruleset) {
     for (const d of result.diagnostics) io.stderr(formatDiagnostic(d) + '\n');
