@@ -81,10 +81,14 @@ export function checkTestFile(path: string, text: string): { cases: RuleTestCase
   const diagnostics: Diagnostic[] = [];
   const error = (pointer: readonly (string | number)[], message: string) =>
     diagnostics.push({ path, ...src.locate(pointer), severity: 'error', code: 'test_schema_error', message });
-  for (const i of schemaIssues(validators.ruleTest(src.value) ? null : validators.ruleTest.errors, src.value)) error(i.pointer, i.message);
-  if (diagnostics.length) return { cases: null, diagnostics: sortDiagnostics(diagnostics) };
+  const issues = schemaIssues(validators.ruleTest(src.value) ? null : validators.ruleTest.errors, src.value);
+  for (const i of issues) error(i.pointer, i.message);
+  if (!Array.isArray(src.value)) return { cases: null, diagnostics: sortDiagnostics(diagnostics) };
+  // Cases the schema found nothing wrong with are checked as requests too, so every problem shows at once.
+  const malformed = new Set(issues.map((i) => i.pointer[0]));
   const cases: RuleTestCase[] = [];
   (src.value as ({ name?: string; usage?: Usage; expect: Expectation } & Record<string, unknown>)[]).forEach((c, index) => {
+    if (malformed.has(index)) return;
     const { name, usage, expect, ...request } = c;
     const checked = checkRequest(request);
     if (!checked.ok) {

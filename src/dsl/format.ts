@@ -238,7 +238,7 @@ function valueAfterKey(node: Node | null, pad: string, path: string[]): { inline
   if (node === null || node === undefined) return { inline: '', below: [] };
   const trailing = node.comment && !isMap(node) && !isSeq(node) ? ` #${node.comment}` : '';
   if (!isMap(node) && !isSeq(node)) return { inline: ` ${scalarText(node, false)}${trailing}`, below: [] };
-  const layout = layoutOf(path, node);
+  const layout = node.items.length === 0 ? 'inline' : layoutOf(path, node);
   if (layout === 'inline' && !node.commentBefore) return { inline: ` ${inlineText(node)}${node.comment ? ` #${node.comment}` : ''}`, below: [] };
   const child = pad + '  ';
   const below = [...commentLines(node.commentBefore, child), ...valueLines(node, child, path, layout)];
