@@ -5,6 +5,7 @@ import { main } from '../../src/cli/main.js';
 import { compileRuleset } from '../../src/dsl/compile.js';
 import { evaluate } from '../../src/engine/evaluate.js';
 import { prepareRuleset } from '../../src/engine/prepare.js';
+import { checkRequest } from '../../src/engine/request.js';
 import { MODE_CAPABILITIES, POS_MODES, POS_PROFILES } from '../../src/pos/profiles.js';
 import { posSheet, posSheetCsv } from '../../src/pos/sheet.js';
 import { readRulesDir } from '../../src/ruleset/load.js';
@@ -46,11 +47,18 @@ describe('POS profiles', () => {
     expect(res.applied.length).toBeGreaterThan(0);
     expect(res.applied.every((a) => a.pos === null)).toBe(true);
   });
-  it('evaluate carries the POS instruction of every mode (golden eval-pos-* cases)', () => {
-    const actions = POS_MODES.map((m) => {
-      const res = JSON.parse(readFileSync(join(cases, `eval-pos-${m}/response.json`), 'utf8'));
-      return [m, res.applied.map((a: any) => a.pos)];
-    });
+  it('evaluate carries the POS instruction of every mode (the eval-pos-* rules and requests, priced here)', async () => {
+    const actions = await Promise.all(
+      POS_MODES.map(async (m) => {
+        const compiled = compileRuleset(await readRulesDir(join(cases, `eval-pos-${m}/rules`)));
+        expect(compiled.diagnostics.filter((d) => d.severity === 'error'), m).toEqual([]);
+        const request = checkRequest(JSON.parse(readFileSync(join(cases, `eval-pos-${m}/request.json`), 'utf8')));
+        if (!request.ok) throw new Error(JSON.stringify(request.errors));
+        const res = evaluate(prepareRuleset(compiled.ruleset!), request.value, { now: 0 });
+        expect(res.applied.length, m).toBe(2);
+        return [m, res.applied.map((a) => a.pos)];
+      }),
+    );
     expect(Object.fromEntries(actions)).toEqual({
       mirror: [
         { system: 'dutchie', mode: 'mirror', discountId: 'DUT-15', action: 'apply-pos-discount' },
