@@ -9,6 +9,8 @@ import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 
 const repo = join(import.meta.dirname, '..', '..');
+/** The number of cases in rules/tests/demo.test.yaml. */
+const DEMO_CASES = 17;
 
 async function run(argv: string[], opts: { cwd?: string; stdin?: string } = {}) {
   let stdout = '';
@@ -34,7 +36,7 @@ describe('discounts validate', () => {
     const r = await run(['validate']);
     expect(r.code).toBe(0);
     expect(r.stdout).toBe('');
-    expect(r.stderr).toMatch(/6 rule file\(s\): 0 error\(s\), 0 warning\(s\)/);
+    expect(r.stderr).toBe('6 rule file(s), 1 test file(s): 0 error(s), 0 warning(s)\n');
   });
   it('prints sorted diagnostics and exits 1 on errors; --json gives the same as data', async () => {
     const cwd = join(repo, 'test/cases/diag-meaning');
@@ -44,7 +46,7 @@ describe('discounts validate', () => {
     const json = await run(['validate', '--json', 'rules'], { cwd });
     expect(json.code).toBe(1);
     const list = JSON.parse(json.stdout);
-    expect(list[0]).toEqual({ path: 'rules/alpha.yaml', line: 1, col: 1, severity: 'error', code: 'duplicate_id', message: "id 'alpha' is also used by rules/alpha.json" });
+    expect(list[0]).toEqual({ path: 'rules/alpha.json', line: 1, col: 3, severity: 'error', code: 'duplicate_id', message: "id 'alpha' is also used by rules/alpha.yaml and rules/beta.yaml" });
     expect(list.map((d: any) => `${d.path}:${d.line}:${d.col}`)).toEqual(
       text.stdout.trim().split('\n').map((l) => l.split(': ')[0]),
     );
@@ -90,10 +92,15 @@ describe('discounts fmt', () => {
 });
 
 describe('discounts test', () => {
-  it('runs the demo rule tests', async () => {
-    const r = await run(['test']);
-    expect(r.stdout).toMatch(/^\d+ passed, 0 failed\n$/);
-    expect(r.code).toBe(0);
+  it('runs the demo rule tests: every case, and nothing else', async () => {
+    const cases = (readFileSync(join(repo, 'rules/tests/demo.test.yaml'), 'utf8').match(/^- /gm) ?? []).length;
+    expect(cases).toBe(DEMO_CASES); // a case added or removed must be counted here on purpose
+    for (const argv of [['test'], ['test', 'rules/tests'], ['test', 'rules/tests/demo.test.yaml']]) {
+      const r = await run(argv);
+      expect(r.stdout, argv.join(' ')).toBe(`${DEMO_CASES} passed, 0 failed\n`);
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+    }
   });
   it('prints each failing case with a diff and exits 1', async () => {
     const dir = tempRules();
@@ -110,7 +117,8 @@ describe('discounts test', () => {
     writeFileSync(join(dir, 'rules', 'tests', 'bad.test.yaml'), '- name: x\n  lines: []\n  expect: { totl: 1 }\n');
     const r = await run(['test', 'rules/tests/bad.test.yaml'], { cwd: dir });
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain("rules/tests/bad.test.yaml:3:13: error test_schema_error: [0].expect: unknown property 'totl'");
+    expect(r.stderr).toContain("rules/tests/bad.test.yaml:3:13: error test_schema_error: [0].expect: unknown property 'totl' (did you mean 'total'?)");
+    expect(r.stdout).toBe('FAIL rules/tests/bad.test.yaml: not run: the test file has errors\n0 passed, 1 failed\n');
   });
 });
 
@@ -143,8 +151,10 @@ describe('discounts evaluate', () => {
       stdin: JSON.stringify({ lines: [{ id: 'a', productId: 'p', category: 'c', unitPrice: 1.5, quantity: 0 }, { id: 'a', productId: 'p', category: 'c', unitPrice: 1, quantity: 1 }] }),
     });
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toContain('stdin: request_schema_error at /lines/0/quantity: lines[0].quantity: must be >= 1');
-    expect(bad.stderr).toContain('stdin: request_schema_error at /lines/0/unitPrice: lines[0].unitPrice: must be integer');
+    expect(bad.stderr).toContain('stdin: request_schema_error at /lines/0/quantity: lines[0].quantity is a whole number of units, from 1 to 10000; got 0\n');
+    expect(bad.stderr).toContain(
+      'stdin: request_schema_error at /lines/0/unitPrice: lines[0].unitPrice is an integer in minor units of the store currency (for USD, 1250 means $12.50), from 0 to 100000000; got 1.5\n',
+    );
     const missing = await run(['evaluate', '--rules', 'rules', 'no-such-cart.json']);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/cannot read no-such-cart\.json/);
@@ -247,7 +257,7 @@ describe('rules directories that are missing, unreadable or linked', () => {
   it('`discounts test` finds the rules above the test file however the path is written', async () => {
     const dir = tempRules();
     const r = await run(['test', 'demo.test.yaml'], { cwd: join(dir, 'rules', 'tests') });
-    expect(r.stdout).toMatch(/^\d+ passed, 0 failed\n$/);
+    expect(r.stdout).toBe(`${DEMO_CASES} passed, 0 failed\n`);
   });
   it('`fmt` treats only store.yaml as the store policy', async () => {
     const dir = tempRules();
