@@ -69,6 +69,7 @@ export async function diagnose(paths: string[], io: CliIO): Promise<Diagnosis> {
 
 /** One rule file checked in place against the other files of its directory. */
 async function diagnoseInPlace(p: string, abs: string): Promise<Diagnostic[]> {
+  if (!RULE_FILE.test(p)) throw new UsageError(`${p} is not a rule file (.yaml, .yml or .json)`);
   const text = await readText(abs, p);
   const sources = await readRulesDir(dirname(abs), dirname(p));
   const result = checkDraft(sources, { text, path: basename(p) }, { sha256Hex: nodeSha256Hex });

@@ -248,8 +248,8 @@ export function checkDraft(sources: { store: RuleSource | null; storePath?: stri
   const storePath = sources.storePath ?? 'store.yaml';
   const dir = storePath.slice(0, Math.max(storePath.lastIndexOf('/'), storePath.lastIndexOf('\\')) + 1);
   const name = draft.path ?? draftName(draft.text);
-  if (!/^[^/\\]+$/.test(name) || name === '.' || name === '..')
-    return { ok: false, error: { code: 'draft_path_invalid', message: `path must be a file name inside the rules directory, not '${name}'` } };
+  if (!/^[^/\\]+\.(ya?ml|json)$/i.test(name))
+    return { ok: false, error: { code: 'draft_path_invalid', message: `path must be a file name in the rules directory ending in .yaml, .yml or .json, not '${name}'` } };
   const path = dir + name;
   if (path === storePath) {
     const result = compileRuleset({ store: { path, text: draft.text }, storePath, rules: sources.rules }, options);

@@ -58,6 +58,7 @@ describe('validate FILE: checked in place against its siblings', () => {
     expect(r).toEqual({ code: 0, stdout: '', stderr: '1 rule file(s): 0 error(s), 0 warning(s)\n' });
     const bad = await run(['validate', './test/cases/diag-schema/rules/pct-range.yaml']);
     expect(bad.stdout).toBe('./test/cases/diag-schema/rules/pct-range.yaml:4:1: error rule_schema_error: value: must be <= 100\n');
+    expect(await run(['validate', 'README.md'])).toEqual({ code: 2, stdout: '', stderr: 'discounts validate: README.md is not a rule file (.yaml, .yml or .json)\n' });
   });
 });
 

@@ -206,6 +206,10 @@ describe('checkDraft: a file checked in place against its siblings', () => {
     expect(t.ok && t.diagnostics.map((d) => d.code)).toEqual(['test_file_misplaced']);
     expect(checkDraft(sources, { path: '../etc/passwd', text: '' })).toMatchObject({ ok: false, error: { code: 'draft_path_invalid' } });
     expect(checkDraft(sources, { path: '..', text: '' }).ok).toBe(false);
+    expect(checkDraft(sources, { path: 'notes.txt', text: '' })).toEqual({
+      ok: false,
+      error: { code: 'draft_path_invalid', message: "path must be a file name in the rules directory ending in .yaml, .yml or .json, not 'notes.txt'" },
+    });
   });
 });
 
