@@ -52,6 +52,10 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
     return name ? EXIT.ok : EXIT.usage;
   }
   if (name === '--version') {
+    if (rest.length) {
+      io.stderr(`discounts: unexpected argument '${rest[0]}' after --version\n`);
+      return EXIT.usage;
+    }
     io.stdout(`discounts ${await packageVersion()}\n`);
     return EXIT.ok;
   }

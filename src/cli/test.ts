@@ -10,7 +10,7 @@ import { schemaIssues, validators } from '../dsl/schemas.js';
 import { parseSource } from '../dsl/source.js';
 import type { Diagnostic, EvaluateRequest, EvaluateResponse, Usage } from '../domain/types.js';
 import { evaluate } from '../engine/evaluate.js';
-import { checkRequest } from '../engine/request.js';
+import { checkRequest, checkUsageIds } from '../engine/request.js';
 import { isDirectory, listFiles, loadRuleset, type LoadedRuleset } from '../ruleset/load.js';
 import { EXIT, type CliIO } from './io.js';
 
@@ -147,9 +147,14 @@ export async function testCommand(args: { positionals: string[] }, io: CliIO): P
       io.stdout(`FAIL ${file}: ${checked.cases.length} case(s) not run: the rules in ${rulesDisplay} have errors\n`);
       continue;
     }
+    const ids = loaded.ruleset!.discounts.map((d) => d.id);
     for (const c of checked.cases) {
       const label = `${file}:${c.line}: ${c.name ?? `case ${c.index + 1}`}`;
-      const problems = compareExpectation(c.expect, evaluate(loaded.prepared, c.request, { now: io.now(), usage: c.usage }));
+      // Counts for an id the rules do not have would test a limit that is not there.
+      const unknown = checkUsageIds(c.usage, ids);
+      const problems = unknown.length
+        ? unknown.map((e) => `usage: ${e.message}`)
+        : compareExpectation(c.expect, evaluate(loaded.prepared, c.request, { now: io.now(), usage: c.usage }));
       if (problems.length === 0) passed++;
       else {
         failed++;

@@ -173,11 +173,27 @@ describe('evaluate --usage refuses ids the ruleset does not have', () => {
   });
 });
 
+describe('usage in a rule test names only discounts the rules have', () => {
+  it('a case whose usage names an unknown id fails, with the closest id', async () => {
+    const dir = tempRules();
+    writeFileSync(
+      join(dir, 'rules', 'tests', 'demo.test.yaml'),
+      '- name: limit reached\n  customer: { id: c-1 }\n  codes: [SAVE5]\n  usage: { save55: { used: 1000 } }\n  lines:\n    - { id: a, productId: p, category: c, unitPrice: 3000, quantity: 1 }\n  expect:\n    rejected: [{ code: SAVE5, reason: USAGE_LIMIT_REACHED }]\n',
+    );
+    const r = await run(['test'], { cwd: dir });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe(
+      "FAIL rules/tests/demo.test.yaml:1: limit reached\n  usage: usage names discount 'save55', which the ruleset does not have (did you mean 'save5'?)\n0 passed, 1 failed\n",
+    );
+  });
+});
+
 describe('--version', () => {
   it('prints the package version and exits 0, in-process and from dist/', async () => {
     expect(await run(['--version'])).toEqual({ code: 0, stdout: `discounts ${version}\n`, stderr: '' });
     const out = execFileSync(process.execPath, [join(repo, 'bin/discounts.js'), '--version'], { cwd: tmpdir(), encoding: 'utf8' });
     expect(out).toBe(`discounts ${version}\n`);
+    expect((await run(['--version', 'extra'])).code).toBe(2);
   });
 });
 
