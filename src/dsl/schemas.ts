@@ -254,6 +254,14 @@ addHints(ruleTestSchema as JsonSchemaNode, {
     'says what the case must give: at least one of subtotal, discountTotal, total, applied, lines and rejected (a case without expectations would always pass)',
 });
 
+// The rule-test case refers to the request's fields ($ref): the same words when one is missing.
+{
+  const request = (requestSchema as { properties: Record<string, object> }).properties;
+  const caseFields = (ruleTestSchema as unknown as { items: { properties: Record<string, object> } }).items.properties;
+  for (const k of ['at', 'explain', 'customer', 'codes', 'lines']) FIELD_HINTS.set(caseFields[k], FIELD_HINTS.get(request[k])!);
+  FIELD_HINTS.set(caseFields.usage, { text: FIELD_HINTS.get(usageSchema)!.text });
+}
+
 /** True when a schema node has a plain-words hint (for the test that every request field has one). */
 export function hasFieldHint(schema: object): boolean {
   return FIELD_HINTS.has(schema);

@@ -110,6 +110,9 @@ describe('request and usage errors in plain words', () => {
     const missing: string[] = [];
     walk(schemas.requestSchema as never, 'request', missing);
     walk(schemas.usageSchema as never, 'usage', missing);
+    const testCase = (schemas.ruleTestSchema as unknown as { items: { properties: Record<string, object> } }).items;
+    for (const [k, v] of Object.entries(testCase.properties)) if (!hasFieldHint(v)) missing.push(`rule-test/items/${k}`);
+    if (!hasFieldHint(testCase)) missing.push('rule-test/items');
     expect(missing).toEqual([]);
   });
   it('describe every pattern of every schema in words', () => {
