@@ -56,6 +56,9 @@ export function schemaIssues(errors: readonly ErrorObject[] | null | undefined, 
   const seen = new Set<string>();
   for (const e of errors) {
     if (e.keyword === 'if') continue;
+    // Decimals (multipleOf) are checked exactly by the compiler's meaning checks, with the value in
+    // the message; the schema keeps multipleOf for editors, but reporting both would say it twice.
+    if (e.keyword === 'multipleOf') continue;
     if (alternatives.some((prefix) => e.schemaPath.startsWith(prefix))) continue;
     const pointer = splitPointer(e.instancePath);
     const at = where(pointer);
