@@ -6,35 +6,16 @@ import { cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { main } from '../../src/cli/main.js';
+import { repo, run, tempRules } from './helpers.js';
 
-const repo = join(import.meta.dirname, '..', '..');
 const version = JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')).version as string;
 
-async function run(argv: string[], opts: { cwd?: string; stdin?: string } = {}) {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(argv, {
-    stdout: (s) => (stdout += s),
-    stderr: (s) => (stderr += s),
-    readStdin: async () => opts.stdin ?? '',
-    cwd: opts.cwd ?? repo,
-    now: () => Date.parse('2026-11-20T20:00:00Z'),
-  });
-  return { code, stdout, stderr };
-}
-
-function tempRules(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'discounts-authoring-'));
-  cpSync(join(repo, 'rules'), join(dir, 'rules'), { recursive: true });
-  return dir;
-}
 
 const spring = 'id: spring\nname: Spring sale\ntype: fixed\nvalue: 2\ncode: save5\n';
 
 describe('validate FILE: checked in place against its siblings', () => {
   it('a new file reusing a code sees the clash in itself, and the other file side of it', async () => {
-    const dir = tempRules();
+    const dir = tempRules('discounts-authoring-');
     writeFileSync(join(dir, 'rules', 'spring.yaml'), spring + 'perCustomreLimit: 1\n');
     const r = await run(['validate', 'rules/spring.yaml'], { cwd: dir });
     expect(r.code).toBe(1);
@@ -65,7 +46,7 @@ describe('validate FILE: checked in place against its siblings', () => {
 describe('test files are recognised everywhere', () => {
   it('validate checks a test file as a test file', async () => {
     expect(await run(['validate', 'rules/tests/demo.test.yaml'])).toEqual({ code: 0, stdout: '', stderr: '0 rule file(s), 1 test file(s): 0 error(s), 0 warning(s)\n' });
-    const dir = tempRules();
+    const dir = tempRules('discounts-authoring-');
     writeFileSync(
       join(dir, 'rules', 'tests', 'bad.test.yaml'),
       '- name: no expectations\n  lines:\n    - { id: a, productId: p, category: c, unitPrice: 1, quantity: 1 }\n' +
@@ -91,7 +72,7 @@ describe('test files are recognised everywhere', () => {
     expect(all.stderr).toBe('6 rule file(s), 2 test file(s): 4 error(s), 0 warning(s)\n');
   });
   it('a test file placed directly in rules/ is test_file_misplaced, not id_mismatch', async () => {
-    const dir = tempRules();
+    const dir = tempRules('discounts-authoring-');
     cpSync(join(dir, 'rules', 'tests', 'demo.test.yaml'), join(dir, 'rules', 'demo.test.yaml'));
     const expected = "rules/demo.test.yaml:1:1: error test_file_misplaced: 'demo.test.yaml' is a rule test file, not a rule: test files belong in rules/tests/\n";
     for (const argv of [['validate', 'rules'], ['validate', 'rules/demo.test.yaml']]) {
@@ -104,7 +85,7 @@ describe('test files are recognised everywhere', () => {
     expect(compile.stderr).toBe(expected);
   });
   it('fmt formats test files by the rule-test schema (never as rules), in a directory and alone', async () => {
-    const dir = tempRules();
+    const dir = tempRules('discounts-authoring-');
     const file = join(dir, 'rules', 'tests', 'demo.test.yaml');
     const canonical = readFileSync(file, 'utf8');
     const messy = canonical.replace('  at: 2026-11-20T12:00:00\n  lines:\n    - { id: l1, productId: og-kush-3.5g, category: flower, unitPrice: 3500, quantity: 2 }\n', '  lines: [{quantity: 2, unitPrice: 3500, category: flower, productId: og-kush-3.5g, id: l1}]\n  at: 2026-11-20T12:00:00\n');
@@ -124,7 +105,7 @@ describe('test files are recognised everywhere', () => {
 
 describe('discounts test: failures are counted, diagnostics printed once', () => {
   it('a broken rules directory prints its diagnostics once, and its cases count as failed', async () => {
-    const dir = tempRules();
+    const dir = tempRules('discounts-authoring-');
     writeFileSync(join(dir, 'rules', 'spring.yaml'), spring);
     writeFileSync(join(dir, 'rules', 'tests', 'more.test.yaml'), '- lines:\n    - { id: a, productId: p, category: c, unitPrice: 100, quantity: 1 }\n  expect: { total: 100 }\n');
     const r = await run(['test'], { cwd: dir });
@@ -140,7 +121,7 @@ describe('discounts test: failures are counted, diagnostics printed once', () =>
     );
   });
   it('a malformed test file is one failure, with its schema error at file:line:col', async () => {
-    const dir = tempRules();
+    const dir = tempRules('discounts-authoring-');
     writeFileSync(join(dir, 'rules', 'tests', 'bad.test.yaml'), '- name: forgot what to expect\n  lines:\n    - { id: a, productId: p, category: c, unitPrice: 100, quantity: 1 }\n');
     writeFileSync(join(dir, 'rules', 'tests', 'syntax.test.yaml'), '- name: [\n');
     const r = await run(['test'], { cwd: dir });
@@ -154,7 +135,7 @@ describe('discounts test: failures are counted, diagnostics printed once', () =>
     );
   });
   it('a case without expect can never pass silently', async () => {
-    const dir = tempRules();
+    const dir = tempRules('discounts-authoring-');
     writeFileSync(join(dir, 'rules', 'tests', 'demo.test.yaml'), '- name: nothing expected\n  lines:\n    - { id: a, productId: p, category: c, unitPrice: 100, quantity: 1 }\n  expect: {}\n');
     const r = await run(['test'], { cwd: dir });
     expect(r.code).toBe(1);
@@ -164,7 +145,7 @@ describe('discounts test: failures are counted, diagnostics printed once', () =>
 
 describe('evaluate --usage refuses ids the ruleset does not have', () => {
   it('exit 2, usage_unknown_discount with the closest id', async () => {
-    const dir = tempRules();
+    const dir = tempRules('discounts-authoring-');
     writeFileSync(join(dir, 'usage.json'), JSON.stringify({ save6: { used: 1000 }, 'flower-20': { used: 1 } }));
     const r = await run(['evaluate', '--rules', 'rules', '--usage', 'usage.json', 'rules/carts/demo.json'], { cwd: dir });
     expect(r.code).toBe(2);
@@ -175,7 +156,7 @@ describe('evaluate --usage refuses ids the ruleset does not have', () => {
 
 describe('usage in a rule test names only discounts the rules have', () => {
   it('a case whose usage names an unknown id fails, with the closest id', async () => {
-    const dir = tempRules();
+    const dir = tempRules('discounts-authoring-');
     writeFileSync(
       join(dir, 'rules', 'tests', 'demo.test.yaml'),
       '- name: limit reached\n  customer: { id: c-1 }\n  codes: [SAVE5]\n  usage: { save55: { used: 1000 } }\n  lines:\n    - { id: a, productId: p, category: c, unitPrice: 3000, quantity: 1 }\n  expect:\n    rejected: [{ code: SAVE5, reason: USAGE_LIMIT_REACHED }]\n',

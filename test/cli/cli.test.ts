@@ -2,34 +2,14 @@
 // real bin script.
 
 import { execFileSync, spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { main } from '../../src/cli/main.js';
+import { repo, run, tempRules } from './helpers.js';
 
-const repo = join(import.meta.dirname, '..', '..');
 /** The number of cases in rules/tests/demo.test.yaml. */
 const DEMO_CASES = 17;
 
-async function run(argv: string[], opts: { cwd?: string; stdin?: string } = {}) {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(argv, {
-    stdout: (s) => (stdout += s),
-    stderr: (s) => (stderr += s),
-    readStdin: async () => opts.stdin ?? '',
-    cwd: opts.cwd ?? repo,
-    now: () => Date.parse('2026-11-20T20:00:00Z'),
-  });
-  return { code, stdout, stderr };
-}
-
-function tempRules(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'discounts-cli-'));
-  cpSync(join(repo, 'rules'), join(dir, 'rules'), { recursive: true });
-  return dir;
-}
 
 describe('discounts validate', () => {
   it('passes the demo rules', async () => {
