@@ -1,0 +1,430 @@
+// The ledger over Kysely<Database>: one implementation of LedgerStore for every dialect. Only SQL
+// that SQLite and PostgreSQL both understand lives here (INSERT ... ON CONFLICT included); the
+// connection, the way a write transaction begins and the meaning of driver errors come from the
+// dialect module (src/store/dialects/<name>.ts).
+//
+// Usage limits are taken with conditional statements (`used < limit`), never read-modify-write in
+// JS; rows are locked in one order (usage by discount id, then customer usage by discount id) so
+// two transactions on PostgreSQL cannot deadlock on them.
+
+import { sql, type Kysely, type Transaction } from 'kysely';
+import type { AppliedDiscount, EvaluateResponse, Usage, UsageCounts } from '../domain/types.js';
+import type { DialectHandle } from './dialect.js';
+import { migrateToLatest } from './migrations.js';
+import type { Database, RedemptionsTable } from './schema.js';
+import {
+  StoreUnavailableError,
+  type DiscountLimit,
+  type LedgerStore,
+  type RedeemInput,
+  type RedeemOutcome,
+  type RedemptionRecord,
+  type UsageRow,
+  type VoidInput,
+} from './types.js';
+
+/** Attempts of one redeem or void: a limit used up meanwhile, a concurrent insert of the same id, a deadlock. */
+export const MAX_ATTEMPTS = 5;
+/** Rows per multi-row INSERT and ids per IN list (well under every dialect's parameter limit). */
+const CHUNK = 200;
+
+type Db = Kysely<Database> | Transaction<Database>;
+type RedemptionRow = Pick<
+  RedemptionsTable,
+  | 'transaction_id'
+  | 'customer_id'
+  | 'request_json'
+  | 'response_json'
+  | 'status'
+  | 'committed_at'
+  | 'voided_at'
+  | 'void_reason'
+  | 'void_date'
+>;
+const RECORD_COLUMNS = [
+  'transaction_id',
+  'customer_id',
+  'request_json',
+  'response_json',
+  'status',
+  'committed_at',
+  'voided_at',
+  'void_reason',
+  'void_date',
+] as const;
+
+/** Thrown inside a transaction to roll it back and run the redeem again (a limit ran out meanwhile). */
+class LimitRace extends Error {
+  constructor(readonly discountId: string) {
+    super(`usage of ${discountId} was taken by another transaction`);
+  }
+}
+
+export class KyselyLedgerStore implements LedgerStore {
+  readonly dialect: 'sqlite' | 'postgres';
+  readonly #h: DialectHandle;
+  readonly #db: Kysely<Database>;
+  #closed = false;
+
+  constructor(handle: DialectHandle) {
+    this.#h = handle;
+    this.#db = handle.db;
+    this.dialect = handle.name;
+  }
+
+  migrate(): Promise<void> {
+    return this.#guard('migrate', () => migrateToLatest(this.#db));
+  }
+
+  readUsage(store: string, discountIds: readonly string[], customerId: string | null): Promise<Usage> {
+    return this.#guard('read usage', () => readUsageIn(this.#db, store, discountIds, customerId));
+  }
+
+  usageTotals(store: string): Promise<UsageRow[]> {
+    return this.#guard('read usage totals', async () => {
+      const rows = await this.#db
+        .selectFrom('usage')
+        .select(['discount_id', 'used'])
+        .where('store', '=', store)
+        .orderBy('discount_id')
+        .execute();
+      return rows.map((r) => ({ discountId: r.discount_id, used: Number(r.used) }));
+    });
+  }
+
+  findRequest(store: string, transactionId: string): Promise<{ requestCanonical: string; record: RedemptionRecord } | null> {
+    return this.#guard('read redemption', async () => {
+      const row = await findRow(this.#db, store, transactionId);
+      return row ? { requestCanonical: row.request_json, record: recordOf(row) } : null;
+    });
+  }
+
+  getRedemption(store: string, transactionId: string): Promise<RedemptionRecord | null> {
+    return this.#guard('read redemption', async () => {
+      const row = await findRow(this.#db, store, transactionId);
+      return row ? recordOf(row) : null;
+    });
+  }
+
+  redeem(input: RedeemInput): Promise<RedeemOutcome> {
+    return this.#guard('redeem', async () => {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          // Replays and conflicts are answered without taking the write lock; the transaction checks again.
+          const known = await findRow(this.#db, input.store, input.transactionId);
+          if (known) return idempotent(known, input.requestCanonical);
+          return await this.#db.transaction().execute((trx) => redeemIn(trx, input));
+        } catch (error) {
+          const retry = error instanceof LimitRace || this.#h.classify(error) === 'unique' || this.#h.classify(error) === 'retry';
+          if (!retry) throw error;
+          if (attempt >= MAX_ATTEMPTS)
+            throw new StoreUnavailableError(`redeem ${input.transactionId}: still contended after ${MAX_ATTEMPTS} attempts`, { cause: error });
+        }
+      }
+    });
+  }
+
+  voidRedemption(input: VoidInput): Promise<RedemptionRecord | null> {
+    return this.#guard('void', async () => {
+      const known = await findRow(this.#db, input.store, input.transactionId);
+      if (!known) return null;
+      if (known.status === 'voided') return recordOf(known);
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await this.#db.transaction().execute((trx) => voidIn(trx, input));
+        } catch (error) {
+          if (this.#h.classify(error) !== 'retry') throw error;
+          if (attempt >= MAX_ATTEMPTS)
+            throw new StoreUnavailableError(`void ${input.transactionId}: still contended after ${MAX_ATTEMPTS} attempts`, { cause: error });
+        }
+      }
+    });
+  }
+
+  ping(): Promise<void> {
+    return this.#guard('ping', async () => {
+      await sql`select 1`.execute(this.#db);
+    });
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    await this.#h.close();
+  }
+
+  /** Maps the dialect's "cannot reach / busy" errors to StoreUnavailableError; rethrows anything else. */
+  async #guard<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    if (this.#closed) throw new StoreUnavailableError(`ledger ${what}: the store is closed`);
+    try {
+      return await fn();
+    } catch (error) {
+      if (error instanceof StoreUnavailableError) throw error;
+      if (this.#h.classify(error) === 'unavailable' || this.#closed) {
+        const message = error instanceof Error ? error.message : String(error);
+        throw new StoreUnavailableError(`ledger ${what}: ${message}`, { cause: error });
+      }
+      throw error;
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Transactions
+
+async function redeemIn(trx: Transaction<Database>, input: RedeemInput): Promise<RedeemOutcome> {
+  const known = await findRow(trx, input.store, input.transactionId);
+  if (known) return idempotent(known, input.requestCanonical);
+
+  const limits = new Map<string, DiscountLimit>();
+  for (const l of input.limits) if (l.usageLimit !== null || l.perCustomerLimit !== null) limits.set(l.discountId, l);
+  const usage = await readUsageIn(trx, input.store, [...limits.keys()], input.customerId);
+  const response = input.price(usage);
+  if (input.expectedTotal !== undefined && response.total !== input.expectedTotal) {
+    return { kind: 'price_changed', evaluation: response };
+  }
+
+  // Take the usage: every applied discount with a limit, in discount id order.
+  const applied = [...response.applied].sort((a, b) => (a.discountId < b.discountId ? -1 : a.discountId > b.discountId ? 1 : 0));
+  const took = new Map<string, { usage: boolean; customer: boolean }>();
+  for (const d of applied) {
+    const limit = limits.get(d.discountId);
+    const usage = limit?.usageLimit !== null && limit?.usageLimit !== undefined;
+    if (usage && !(await takeUsage(trx, input.store, d.discountId, limit!.usageLimit!))) throw new LimitRace(d.discountId);
+    took.set(d.discountId, { usage, customer: false });
+  }
+  if (input.customerId !== null) {
+    for (const d of applied) {
+      const perCustomer = limits.get(d.discountId)?.perCustomerLimit ?? null;
+      if (perCustomer === null) continue;
+      if (!(await takeCustomerUsage(trx, input.store, input.customerId, d.discountId, perCustomer))) throw new LimitRace(d.discountId);
+      took.get(d.discountId)!.customer = true;
+    }
+  }
+
+  const responseJson = JSON.stringify(response);
+  await trx
+    .insertInto('redemptions')
+    .values({
+      store: input.store,
+      transaction_id: input.transactionId,
+      ruleset_version: input.rulesetVersion,
+      request_json: input.requestCanonical,
+      response_json: responseJson,
+      at_instant: input.at,
+      local_date: input.localDate,
+      customer_id: input.customerId,
+      subtotal: response.subtotal,
+      discount_total: response.discountTotal,
+      total: response.total,
+      status: 'committed',
+      committed_at: input.now,
+      voided_at: null,
+      void_reason: null,
+      void_date: null,
+    })
+    .execute();
+  const discounts = response.applied.map((d: AppliedDiscount, position) => ({
+    store: input.store,
+    transaction_id: input.transactionId,
+    discount_id: d.discountId,
+    position,
+    code: d.code,
+    type: d.type,
+    amount: d.amount,
+    took_usage: took.get(d.discountId)!.usage ? 1 : 0,
+    took_customer_usage: took.get(d.discountId)!.customer ? 1 : 0,
+  }));
+  for (const rows of chunks(discounts)) await trx.insertInto('redemption_discounts').values(rows).execute();
+  const allocations = response.applied.flatMap((d) =>
+    d.allocations.map((a) => ({
+      store: input.store,
+      transaction_id: input.transactionId,
+      discount_id: d.discountId,
+      line_id: a.lineId,
+      amount: a.amount,
+    })),
+  );
+  for (const rows of chunks(allocations)) await trx.insertInto('redemption_allocations').values(rows).execute();
+
+  return {
+    kind: 'committed',
+    record: recordOf({
+      transaction_id: input.transactionId,
+      customer_id: input.customerId,
+      request_json: input.requestCanonical,
+      response_json: responseJson,
+      status: 'committed',
+      committed_at: input.now,
+      voided_at: null,
+      void_reason: null,
+      void_date: null,
+    }),
+  };
+}
+
+/** One use of a store-wide limit: inserts the row at 1, or adds 1 while under the limit. */
+async function takeUsage(trx: Transaction<Database>, store: string, discountId: string, limit: number): Promise<boolean> {
+  if (limit < 1) return false;
+  const r = await trx
+    .insertInto('usage')
+    .values({ store, discount_id: discountId, used: 1 })
+    .onConflict((oc) =>
+      oc
+        .columns(['store', 'discount_id'])
+        .doUpdateSet({ used: sql`usage.used + 1` })
+        .where('usage.used', '<', limit),
+    )
+    .executeTakeFirst();
+  return Number(r.numInsertedOrUpdatedRows ?? 0) === 1;
+}
+
+async function takeCustomerUsage(
+  trx: Transaction<Database>,
+  store: string,
+  customerId: string,
+  discountId: string,
+  limit: number,
+): Promise<boolean> {
+  if (limit < 1) return false;
+  const r = await trx
+    .insertInto('customer_usage')
+    .values({ store, customer_id: customerId, discount_id: discountId, used: 1 })
+    .onConflict((oc) =>
+      oc
+        .columns(['store', 'customer_id', 'discount_id'])
+        .doUpdateSet({ used: sql`customer_usage.used + 1` })
+        .where('customer_usage.used', '<', limit),
+    )
+    .executeTakeFirst();
+  return Number(r.numInsertedOrUpdatedRows ?? 0) === 1;
+}
+
+async function voidIn(trx: Transaction<Database>, input: VoidInput): Promise<RedemptionRecord | null> {
+  const { store, transactionId } = input;
+  const row = await findRow(trx, store, transactionId);
+  if (!row) return null;
+  if (row.status === 'voided') return recordOf(row);
+  const updated = await trx
+    .updateTable('redemptions')
+    .set({ status: 'voided', voided_at: input.now, void_reason: input.reason, void_date: input.localDate })
+    .where('store', '=', store)
+    .where('transaction_id', '=', transactionId)
+    .where('status', '=', 'committed')
+    .executeTakeFirst();
+  if (Number(updated.numUpdatedRows) !== 1) {
+    // Voided by a concurrent transaction since the read (PostgreSQL read committed): its void stands.
+    const again = await findRow(trx, store, transactionId);
+    return again ? recordOf(again) : null;
+  }
+  const taken = await trx
+    .selectFrom('redemption_discounts')
+    .select(['discount_id', 'took_usage', 'took_customer_usage'])
+    .where('store', '=', store)
+    .where('transaction_id', '=', transactionId)
+    .orderBy('discount_id')
+    .execute();
+  for (const t of taken) {
+    if (Number(t.took_usage) !== 1) continue;
+    await trx
+      .updateTable('usage')
+      .set({ used: sql`used - 1` })
+      .where('store', '=', store)
+      .where('discount_id', '=', t.discount_id)
+      .where('used', '>', 0)
+      .execute();
+  }
+  const customerId = row.customer_id;
+  if (customerId !== null) {
+    for (const t of taken) {
+      if (Number(t.took_customer_usage) !== 1) continue;
+      await trx
+        .updateTable('customer_usage')
+        .set({ used: sql`used - 1` })
+        .where('store', '=', store)
+        .where('customer_id', '=', customerId)
+        .where('discount_id', '=', t.discount_id)
+        .where('used', '>', 0)
+        .execute();
+    }
+  }
+  return recordOf({ ...row, status: 'voided', voided_at: input.now, void_reason: input.reason, void_date: input.localDate });
+}
+
+// ---------------------------------------------------------------------------
+// Reads
+
+function findRow(db: Db, store: string, transactionId: string): Promise<RedemptionRow | undefined> {
+  return db
+    .selectFrom('redemptions')
+    .select(RECORD_COLUMNS)
+    .where('store', '=', store)
+    .where('transaction_id', '=', transactionId)
+    .executeTakeFirst();
+}
+
+/** Every asked discount gets an entry (0 when never used), with the customer's count when customerId is given. */
+async function readUsageIn(db: Db, store: string, discountIds: readonly string[], customerId: string | null): Promise<Usage> {
+  const ids = [...new Set(discountIds)].sort();
+  const used = new Map<string, number>();
+  const customerUsed = new Map<string, number>();
+  for (const part of chunks(ids)) {
+    const rows = await db.selectFrom('usage').select(['discount_id', 'used']).where('store', '=', store).where('discount_id', 'in', part).execute();
+    for (const r of rows) used.set(r.discount_id, Number(r.used));
+    if (customerId === null) continue;
+    const crows = await db
+      .selectFrom('customer_usage')
+      .select(['discount_id', 'used'])
+      .where('store', '=', store)
+      .where('customer_id', '=', customerId)
+      .where('discount_id', 'in', part)
+      .execute();
+    for (const r of crows) customerUsed.set(r.discount_id, Number(r.used));
+  }
+  const usage: Usage = {};
+  for (const id of ids) {
+    const counts: UsageCounts = { used: used.get(id) ?? 0 };
+    if (customerId !== null) {
+      counts.customers = {};
+      defineOwn(counts.customers, customerId, customerUsed.get(id) ?? 0);
+    }
+    defineOwn(usage, id, counts);
+  }
+  return usage;
+}
+
+// ---------------------------------------------------------------------------
+// Records
+
+function idempotent(row: RedemptionRow, requestCanonical: string): RedeemOutcome {
+  return row.request_json === requestCanonical ? { kind: 'replay', record: recordOf(row) } : { kind: 'conflict' };
+}
+
+/**
+ * The record in one fixed key order (its own fields, then the committed response as stored), so the
+ * same redemption serialises to the same bytes every time it is read.
+ */
+export function recordOf(row: RedemptionRow): RedemptionRecord {
+  const response = JSON.parse(row.response_json) as EvaluateResponse;
+  const own: Pick<RedemptionRecord, 'transactionId' | 'status' | 'committedAt' | 'voidedAt' | 'voidReason' | 'voidDate'> = {
+    transactionId: row.transaction_id,
+    status: row.status,
+    committedAt: row.committed_at,
+  };
+  if (row.status === 'voided') {
+    own.voidedAt = row.voided_at ?? undefined;
+    own.voidReason = row.void_reason;
+    own.voidDate = row.void_date ?? undefined;
+  }
+  return { ...own, ...response };
+}
+
+/** Sets an own enumerable property even for keys such as "__proto__" (customer ids are client text). */
+function defineOwn(target: object, key: string, value: unknown): void {
+  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
+function chunks<T>(list: readonly T[]): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < list.length; i += CHUNK) out.push(list.slice(i, i + CHUNK));
+  return out;
+}

@@ -1,0 +1,109 @@
+// The ledger's migrations, in code (no migration files to ship or find at run time), run by
+// kysely's Migrator when a store opens. Only DDL both SQLite and PostgreSQL understand. A
+// migration, once released, is never edited: a change is a new migration with a later name.
+
+import { Migrator, sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import type { Database } from './schema.js';
+
+// The migrations take Kysely<any>: they describe the schema as it was when they were written,
+// not as schema.ts describes it today.
+type AnyDb = Kysely<any>;
+
+export const migrations: Record<string, Migration> = {
+  '0001_ledger': {
+    async up(db: AnyDb) {
+      await db.schema
+        .createTable('redemptions')
+        .addColumn('store', 'text', (c) => c.notNull())
+        .addColumn('transaction_id', 'text', (c) => c.notNull())
+        .addColumn('ruleset_version', 'text', (c) => c.notNull())
+        .addColumn('request_json', 'text', (c) => c.notNull())
+        .addColumn('response_json', 'text', (c) => c.notNull())
+        .addColumn('at_instant', 'text', (c) => c.notNull())
+        .addColumn('local_date', 'text', (c) => c.notNull())
+        .addColumn('customer_id', 'text')
+        .addColumn('subtotal', 'bigint', (c) => c.notNull())
+        .addColumn('discount_total', 'bigint', (c) => c.notNull())
+        .addColumn('total', 'bigint', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull().check(sql`status in ('committed', 'voided')`))
+        .addColumn('committed_at', 'text', (c) => c.notNull())
+        .addColumn('voided_at', 'text')
+        .addColumn('void_reason', 'text')
+        .addColumn('void_date', 'text')
+        .addPrimaryKeyConstraint('redemptions_pk', ['store', 'transaction_id'])
+        .execute();
+      // Reports by store and day (later issue), and a customer's history.
+      await db.schema.createIndex('redemptions_store_local_date').on('redemptions').columns(['store', 'local_date']).execute();
+      await db.schema.createIndex('redemptions_store_customer').on('redemptions').columns(['store', 'customer_id']).execute();
+
+      await db.schema
+        .createTable('redemption_discounts')
+        .addColumn('store', 'text', (c) => c.notNull())
+        .addColumn('transaction_id', 'text', (c) => c.notNull())
+        .addColumn('discount_id', 'text', (c) => c.notNull())
+        .addColumn('position', 'integer', (c) => c.notNull())
+        .addColumn('code', 'text')
+        .addColumn('type', 'text', (c) => c.notNull())
+        .addColumn('amount', 'bigint', (c) => c.notNull())
+        .addColumn('took_usage', 'integer', (c) => c.notNull())
+        .addColumn('took_customer_usage', 'integer', (c) => c.notNull())
+        .addPrimaryKeyConstraint('redemption_discounts_pk', ['store', 'transaction_id', 'discount_id'])
+        .addForeignKeyConstraint('redemption_discounts_redemption_fk', ['store', 'transaction_id'], 'redemptions', [
+          'store',
+          'transaction_id',
+        ])
+        .execute();
+      // Reports per discount.
+      await db.schema
+        .createIndex('redemption_discounts_store_discount')
+        .on('redemption_discounts')
+        .columns(['store', 'discount_id'])
+        .execute();
+
+      await db.schema
+        .createTable('redemption_allocations')
+        .addColumn('store', 'text', (c) => c.notNull())
+        .addColumn('transaction_id', 'text', (c) => c.notNull())
+        .addColumn('discount_id', 'text', (c) => c.notNull())
+        .addColumn('line_id', 'text', (c) => c.notNull())
+        .addColumn('amount', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('redemption_allocations_pk', ['store', 'transaction_id', 'discount_id', 'line_id'])
+        .addForeignKeyConstraint(
+          'redemption_allocations_discount_fk',
+          ['store', 'transaction_id', 'discount_id'],
+          'redemption_discounts',
+          ['store', 'transaction_id', 'discount_id'],
+        )
+        .execute();
+
+      await db.schema
+        .createTable('usage')
+        .addColumn('store', 'text', (c) => c.notNull())
+        .addColumn('discount_id', 'text', (c) => c.notNull())
+        .addColumn('used', 'bigint', (c) => c.notNull().check(sql`used >= 0`))
+        .addPrimaryKeyConstraint('usage_pk', ['store', 'discount_id'])
+        .execute();
+
+      // Keyed (store, customer, discount): readUsage asks for one customer's counts of several discounts.
+      await db.schema
+        .createTable('customer_usage')
+        .addColumn('store', 'text', (c) => c.notNull())
+        .addColumn('customer_id', 'text', (c) => c.notNull())
+        .addColumn('discount_id', 'text', (c) => c.notNull())
+        .addColumn('used', 'bigint', (c) => c.notNull().check(sql`used >= 0`))
+        .addPrimaryKeyConstraint('customer_usage_pk', ['store', 'customer_id', 'discount_id'])
+        .execute();
+    },
+  },
+};
+
+export const migrationProvider: MigrationProvider = {
+  getMigrations: async () => migrations,
+};
+
+/** Runs every pending migration; throws the first migration error. */
+export async function migrateToLatest(db: Kysely<Database>): Promise<void> {
+  const migrator = new Migrator({ db, provider: migrationProvider });
+  const { error } = await migrator.migrateToLatest();
+  if (error) throw error;
+}
