@@ -18,6 +18,8 @@ export interface DialectHandle {
   readonly name: 'sqlite' | 'postgres';
   readonly db: Kysely<Database>;
   classify(error: unknown): ErrorClass;
+  /** Whether redemptions share commits by default (see KyselyStoreOptions.groupCommit). */
+  readonly groupCommit: boolean;
   /** Closes the connections; idempotent. */
   close(): Promise<void>;
 }

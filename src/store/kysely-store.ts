@@ -7,7 +7,7 @@
 // JS; rows are locked in one order (usage by discount id, then customer usage by discount id) so
 // two transactions on PostgreSQL cannot deadlock on them.
 
-import { sql, type Kysely, type Transaction } from 'kysely';
+import { sql, type ControlledTransaction, type Kysely, type Transaction } from 'kysely';
 import type { AppliedDiscount, EvaluateResponse, Usage, UsageCounts } from '../domain/types.js';
 import type { DialectHandle } from './dialect.js';
 import { migrateToLatest } from './migrations.js';
@@ -25,6 +25,8 @@ import {
 
 /** Attempts of one redeem or void: a limit used up meanwhile, a concurrent insert of the same id, a deadlock. */
 export const MAX_ATTEMPTS = 5;
+/** Most redemptions one group commit carries. */
+export const MAX_BATCH = 64;
 /** Rows per multi-row INSERT and ids per IN list (well under every dialect's parameter limit). */
 const CHUNK = 200;
 
@@ -60,16 +62,38 @@ class LimitRace extends Error {
   }
 }
 
+interface Job {
+  input: RedeemInput;
+  attempt: number;
+  resolve: (outcome: RedeemOutcome) => void;
+  reject: (error: unknown) => void;
+}
+
+export interface KyselyStoreOptions {
+  /**
+   * Group commit (default: the dialect's choice): redemptions waiting for the write lock share one
+   * transaction, each in a savepoint of its own, and one commit; every caller is answered only
+   * after that commit returned (durable). Worth it where a commit costs an fsync and writes are
+   * serialised anyway (SQLite); off where a pool commits in parallel (PostgreSQL).
+   */
+  groupCommit?: boolean;
+}
+
 export class KyselyLedgerStore implements LedgerStore {
   readonly dialect: 'sqlite' | 'postgres';
   readonly #h: DialectHandle;
   readonly #db: Kysely<Database>;
+  readonly #groupCommit: boolean;
   #closed = false;
+  readonly #queue: Job[] = [];
+  /** The running group commits (until the queue is empty), or null. */
+  #batches: Promise<void> | null = null;
 
-  constructor(handle: DialectHandle) {
+  constructor(handle: DialectHandle, options: KyselyStoreOptions = {}) {
     this.#h = handle;
     this.#db = handle.db;
     this.dialect = handle.name;
+    this.#groupCommit = options.groupCommit ?? handle.groupCommit;
   }
 
   migrate(): Promise<void> {
@@ -108,20 +132,79 @@ export class KyselyLedgerStore implements LedgerStore {
 
   redeem(input: RedeemInput): Promise<RedeemOutcome> {
     return this.#guard('redeem', async () => {
+      // Replays and conflicts are answered without taking the write lock; the transaction checks again.
+      const known = await findRow(this.#db, input.store, input.transactionId);
+      if (known) return idempotent(known, input.requestCanonical);
+      if (this.#groupCommit) return new Promise<RedeemOutcome>((resolve, reject) => this.#enqueue({ input, attempt: 1, resolve, reject }));
       for (let attempt = 1; ; attempt++) {
         try {
-          // Replays and conflicts are answered without taking the write lock; the transaction checks again.
-          const known = await findRow(this.#db, input.store, input.transactionId);
-          if (known) return idempotent(known, input.requestCanonical);
           return await this.#db.transaction().execute((trx) => redeemIn(trx, input));
         } catch (error) {
-          const retry = error instanceof LimitRace || this.#h.classify(error) === 'unique' || this.#h.classify(error) === 'retry';
-          if (!retry) throw error;
-          if (attempt >= MAX_ATTEMPTS)
-            throw new StoreUnavailableError(`redeem ${input.transactionId}: still contended after ${MAX_ATTEMPTS} attempts`, { cause: error });
+          if (!this.#retryable(error)) throw error;
+          if (attempt >= MAX_ATTEMPTS) throw contended(input, error);
         }
       }
     });
+  }
+
+  #retryable(error: unknown): boolean {
+    if (error instanceof LimitRace) return true;
+    const c = this.#h.classify(error);
+    return c === 'unique' || c === 'retry';
+  }
+
+  #enqueue(job: Job): void {
+    this.#queue.push(job);
+    if (this.#batches) return;
+    // After the current I/O callbacks and microtasks, so the redemptions arriving together share a commit.
+    this.#batches = new Promise<void>((resolve) => setImmediate(resolve)).then(async () => {
+      try {
+        while (this.#queue.length) await this.#runBatch(this.#queue.splice(0, MAX_BATCH));
+      } finally {
+        this.#batches = null;
+      }
+    });
+  }
+
+  /** One transaction, a savepoint per redemption, one commit; answers only after the commit. */
+  async #runBatch(jobs: Job[]): Promise<void> {
+    const fail = (error: unknown) => {
+      const mapped = this.#unavailable('redeem', error) ?? error;
+      for (const job of jobs) job.reject(mapped);
+    };
+    if (this.#closed) return fail(new StoreUnavailableError('ledger redeem: the store is closed'));
+    let trx: ControlledTransaction<Database>;
+    try {
+      trx = await this.#db.startTransaction().execute();
+    } catch (error) {
+      return fail(error);
+    }
+    const done: { job: Job; outcome?: RedeemOutcome; error?: unknown }[] = [];
+    try {
+      for (const job of jobs) {
+        await sql`savepoint redeem`.execute(trx);
+        try {
+          const outcome = await redeemIn(trx, job.input);
+          await sql`release savepoint redeem`.execute(trx);
+          done.push({ job, outcome });
+        } catch (error) {
+          await sql`rollback to savepoint redeem`.execute(trx);
+          await sql`release savepoint redeem`.execute(trx);
+          done.push({ job, error });
+        }
+      }
+      await trx.commit().execute();
+    } catch (error) {
+      // Nothing of this batch is durable: every caller gets the error (a refusal wrote nothing either).
+      await trx.rollback().execute().catch(() => undefined);
+      return fail(error);
+    }
+    for (const { job, outcome, error } of done) {
+      if (outcome) job.resolve(outcome);
+      else if (this.#retryable(error) && job.attempt < MAX_ATTEMPTS) this.#queue.push({ ...job, attempt: job.attempt + 1 });
+      else if (this.#retryable(error)) job.reject(contended(job.input, error));
+      else job.reject(this.#unavailable('redeem', error) ?? error);
+    }
   }
 
   voidRedemption(input: VoidInput): Promise<RedemptionRecord | null> {
@@ -135,7 +218,7 @@ export class KyselyLedgerStore implements LedgerStore {
         } catch (error) {
           if (this.#h.classify(error) !== 'retry') throw error;
           if (attempt >= MAX_ATTEMPTS)
-            throw new StoreUnavailableError(`void ${input.transactionId}: still contended after ${MAX_ATTEMPTS} attempts`, { cause: error });
+            throw new StoreUnavailableError(`ledger void ${input.transactionId}: still contended after ${MAX_ATTEMPTS} attempts`, { cause: error });
         }
       }
     });
@@ -147,7 +230,9 @@ export class KyselyLedgerStore implements LedgerStore {
     });
   }
 
+  /** Lets the queued and running group commits finish, then closes the database. */
   async close(): Promise<void> {
+    while (this.#batches) await this.#batches;
     this.#closed = true;
     await this.#h.close();
   }
@@ -158,13 +243,15 @@ export class KyselyLedgerStore implements LedgerStore {
     try {
       return await fn();
     } catch (error) {
-      if (error instanceof StoreUnavailableError) throw error;
-      if (this.#h.classify(error) === 'unavailable' || this.#closed) {
-        const message = error instanceof Error ? error.message : String(error);
-        throw new StoreUnavailableError(`ledger ${what}: ${message}`, { cause: error });
-      }
-      throw error;
+      throw this.#unavailable(what, error) ?? error;
     }
+  }
+
+  #unavailable(what: string, error: unknown): StoreUnavailableError | null {
+    if (error instanceof StoreUnavailableError) return error;
+    if (this.#h.classify(error) !== 'unavailable' && !this.#closed) return null;
+    const message = error instanceof Error ? error.message : String(error);
+    return new StoreUnavailableError(`ledger ${what}: ${message}`, { cause: error });
   }
 }
 
@@ -394,6 +481,10 @@ async function readUsageIn(db: Db, store: string, discountIds: readonly string[]
 
 // ---------------------------------------------------------------------------
 // Records
+
+function contended(input: RedeemInput, cause: unknown): StoreUnavailableError {
+  return new StoreUnavailableError(`ledger redeem ${input.transactionId}: still contended after ${MAX_ATTEMPTS} attempts`, { cause });
+}
 
 function idempotent(row: RedemptionRow, requestCanonical: string): RedeemOutcome {
   return row.request_json === requestCanonical ? { kind: 'replay', record: recordOf(row) } : { kind: 'conflict' };

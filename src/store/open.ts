@@ -17,6 +17,8 @@ export interface OpenStoreOptions {
   path?: string;
   /** How long a write waits for the database's write lock before StoreUnavailableError (default 5000 ms). */
   busyTimeoutMs?: number;
+  /** Let redemptions share one commit (default: on for SQLite). See KyselyStoreOptions. */
+  groupCommit?: boolean;
   /** Run the migrations when opening (default true). */
   migrate?: boolean;
 }
@@ -39,7 +41,7 @@ export async function openStore(options: OpenStoreOptions): Promise<LedgerStore>
   if (location.dialect === 'postgres') throw new Error('openStore: PostgreSQL is not supported yet (issue 10); use a SQLite file path');
   let store: KyselyLedgerStore;
   try {
-    store = new KyselyLedgerStore(openSqlite({ path: location.path, busyTimeoutMs: options.busyTimeoutMs }));
+    store = new KyselyLedgerStore(openSqlite({ path: location.path, busyTimeoutMs: options.busyTimeoutMs }), { groupCommit: options.groupCommit });
   } catch (error) {
     if (classifySqliteError(error) === 'unavailable')
       throw new StoreUnavailableError(`cannot open ${location.path}: ${(error as Error).message}`, { cause: error });

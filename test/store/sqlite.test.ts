@@ -13,12 +13,12 @@ import { TABLES } from '../../src/store/schema.js';
 import { StoreUnavailableError } from '../../src/store/types.js';
 import { cart, contractRuleset, redeemInput, storeContract, type StoreHarness } from './contract.js';
 
-function sqliteHarness(): StoreHarness {
+function sqliteHarness(groupCommit: boolean): StoreHarness {
   const dir = mkdtempSync(join(tmpdir(), 'ledger-'));
   const path = join(dir, 'data', 'ledger.db');
   const raws = new Set<Database.Database>();
   return {
-    open: (options) => openStore({ path, busyTimeoutMs: options?.busyTimeoutMs }),
+    open: (options) => openStore({ path, busyTimeoutMs: options?.busyTimeoutMs, groupCommit }),
     async rows(table) {
       const raw = new Database(path, { readonly: true });
       try {
@@ -45,7 +45,8 @@ function sqliteHarness(): StoreHarness {
   };
 }
 
-storeContract('sqlite file', async () => sqliteHarness());
+storeContract('SQLite file, group commit (the default)', async () => sqliteHarness(true));
+storeContract('SQLite file, one commit per redemption', async () => sqliteHarness(false));
 
 describe('SQLite ledger file', () => {
   const dirs: string[] = [];

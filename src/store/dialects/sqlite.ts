@@ -78,6 +78,8 @@ export function openSqlite(options: SqliteOptions): DialectHandle {
     name: 'sqlite',
     db,
     classify: classifySqliteError,
+    // One connection, one writer at a time, an fsync per commit: sharing commits is the way up.
+    groupCommit: true,
     close: () => (closed ??= db.destroy()),
   };
 }
