@@ -70,7 +70,7 @@ describe('SQLite ledger file', () => {
       const tables = raw.prepare("select name from sqlite_master where type = 'table' and name not like 'kysely%' order by name").pluck().all();
       expect(tables).toEqual([...TABLES].sort());
       const indexes = raw.prepare("select name from sqlite_master where type = 'index' and name not like 'sqlite_autoindex%' order by name").pluck().all();
-      expect(indexes).toEqual(['redemption_discounts_store_discount', 'redemptions_store_customer', 'redemptions_store_local_date']);
+      expect(indexes).toEqual(['redemptions_store_local_date']);
       raw.close();
     } finally {
       await store.close();

@@ -17,7 +17,9 @@ import {
   type DatabaseConnection,
   type DialectAdapter,
   type Driver,
+  type SqliteDatabase,
   type SqliteDialectConfig,
+  type SqliteStatement,
 } from 'kysely';
 import type { DialectHandle, ErrorClass } from '../dialect.js';
 import type { Database } from '../schema.js';
@@ -72,7 +74,7 @@ export function openSqlite(options: SqliteOptions): DialectHandle {
     raw?.close();
     throw error;
   }
-  const db = new Kysely<Database>({ dialect: new LedgerSqliteDialect({ database: raw! }) });
+  const db = new Kysely<Database>({ dialect: new LedgerSqliteDialect({ database: cachingStatements(raw!) }) });
   let closed: Promise<void> | null = null;
   return {
     name: 'sqlite',
@@ -81,6 +83,35 @@ export function openSqlite(options: SqliteOptions): DialectHandle {
     // One connection, one writer at a time, an fsync per commit: sharing commits is the way up.
     groupCommit: true,
     close: () => (closed ??= db.destroy()),
+  };
+}
+
+/** Statements kept prepared, by SQL text (kysely's SQLite driver prepares every query again). */
+const STATEMENT_CACHE = 256;
+
+/**
+ * The connection as kysely's driver sees it, with its prepared statements reused: preparing costs
+ * about as much as running one of the ledger's statements. Safe because the driver runs one query
+ * at a time on its single connection and never streams (iterates) a cached statement.
+ */
+function cachingStatements(raw: BetterSqlite3.Database): SqliteDatabase {
+  const cache = new Map<string, BetterSqlite3.Statement>();
+  return {
+    close: () => {
+      cache.clear();
+      raw.close();
+    },
+    prepare(sqlText: string) {
+      let stmt = cache.get(sqlText);
+      if (stmt) {
+        cache.delete(sqlText); // most recently used last
+      } else {
+        stmt = raw.prepare(sqlText);
+        if (cache.size >= STATEMENT_CACHE) cache.delete(cache.keys().next().value!);
+      }
+      cache.set(sqlText, stmt);
+      return stmt as unknown as SqliteStatement;
+    },
   };
 }
 
