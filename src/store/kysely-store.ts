@@ -84,7 +84,10 @@ export class KyselyLedgerStore implements LedgerStore {
   readonly #h: DialectHandle;
   readonly #db: Kysely<Database>;
   readonly #groupCommit: boolean;
+  /** Set once close() began: new calls are refused, the calls in flight finish. */
+  #closing: Promise<void> | null = null;
   #closed = false;
+  readonly #inflight = new Set<Promise<unknown>>();
   readonly #queue: Job[] = [];
   /** The running group commits (until the queue is empty), or null. */
   #batches: Promise<void> | null = null;
@@ -172,7 +175,6 @@ export class KyselyLedgerStore implements LedgerStore {
       const mapped = this.#unavailable('redeem', error) ?? error;
       for (const job of jobs) job.reject(mapped);
     };
-    if (this.#closed) return fail(new StoreUnavailableError('ledger redeem: the store is closed'));
     let trx: ControlledTransaction<Database>;
     try {
       trx = await this.#db.startTransaction().execute();
@@ -230,21 +232,33 @@ export class KyselyLedgerStore implements LedgerStore {
     });
   }
 
-  /** Lets the queued and running group commits finish, then closes the database. */
+  /** Lets the queued and running group commits and any running transaction finish, then closes the database. */
   async close(): Promise<void> {
-    while (this.#batches) await this.#batches;
-    this.#closed = true;
-    await this.#h.close();
+    if (this.#closing) return this.#closing;
+    this.#closing = (async () => {
+      while (this.#inflight.size) await Promise.allSettled([...this.#inflight]);
+      this.#closed = true;
+      await this.#h.close();
+    })();
+    return this.#closing;
   }
 
   /** Maps the dialect's "cannot reach / busy" errors to StoreUnavailableError; rethrows anything else. */
-  async #guard<T>(what: string, fn: () => Promise<T>): Promise<T> {
-    if (this.#closed) throw new StoreUnavailableError(`ledger ${what}: the store is closed`);
-    try {
-      return await fn();
-    } catch (error) {
-      throw this.#unavailable(what, error) ?? error;
-    }
+  #guard<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    if (this.#closing) return Promise.reject(new StoreUnavailableError(`ledger ${what}: the store is closed`));
+    const call = (async () => {
+      try {
+        return await fn();
+      } catch (error) {
+        throw this.#unavailable(what, error) ?? error;
+      }
+    })();
+    this.#inflight.add(call);
+    void call.then(
+      () => this.#inflight.delete(call),
+      () => this.#inflight.delete(call),
+    );
+    return call;
   }
 
   #unavailable(what: string, error: unknown): StoreUnavailableError | null {
@@ -358,7 +372,7 @@ async function takeUsage(trx: Transaction<Database>, store: string, discountId: 
     .onConflict((oc) =>
       oc
         .columns(['store', 'discount_id'])
-        .doUpdateSet({ used: sql`usage.used + 1` })
+        .doUpdateSet({ used: sql`${sql.ref('usage.used')} + 1` })
         .where('usage.used', '<', limit),
     )
     .executeTakeFirst();
@@ -379,7 +393,7 @@ async function takeCustomerUsage(
     .onConflict((oc) =>
       oc
         .columns(['store', 'customer_id', 'discount_id'])
-        .doUpdateSet({ used: sql`customer_usage.used + 1` })
+        .doUpdateSet({ used: sql`${sql.ref('customer_usage.used')} + 1` })
         .where('customer_usage.used', '<', limit),
     )
     .executeTakeFirst();

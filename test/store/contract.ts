@@ -473,6 +473,18 @@ export function storeContract(name: string, factory: () => Promise<StoreHarness>
       expect(await snapshot(h)).toBe(before);
     });
 
+    it('close lets the calls in flight finish, then refuses new ones', async () => {
+      const inFlight = Array.from({ length: 10 }, (_, i) => store.redeem(redeemInput(rs, `f-${i}`, cart())));
+      const closing = store.close();
+      await expect(store.redeem(redeemInput(rs, 'late', cart()))).rejects.toBeInstanceOf(StoreUnavailableError);
+      const records = (await Promise.all(inFlight)).map(committed);
+      await closing;
+      expect(records.filter((r) => appliedIds(r).includes('flower-10'))).toHaveLength(5);
+      const reopened = await open();
+      expect(await reopened.usageTotals('contract-store')).toEqual([{ discountId: 'flower-10', used: 5 }]);
+      expect((await h.rows('redemptions')).map((r) => r.transaction_id).sort()).toEqual(records.map((r) => r.transactionId).sort());
+    });
+
     it('a closed store refuses every call with StoreUnavailableError', async () => {
       await store.close();
       await expect(store.ping()).rejects.toBeInstanceOf(StoreUnavailableError);
