@@ -292,6 +292,46 @@ export function storeContract(name: string, factory: () => Promise<StoreHarness>
       expect((await store.readUsage('contract-store', ['flower-10'], null))['flower-10']).toEqual({ used: 5 });
     });
 
+    it('concurrent redeems of one transaction id: one commits, the same request replays, another conflicts', async () => {
+      const req = cart({ customerId: 'c1', codes: ['ONCE'] });
+      const outcomes = await Promise.all([
+        ...Array.from({ length: 6 }, () => store.redeem(redeemInput(rs, 'same', req))),
+        store.redeem(redeemInput(rs, 'same', cart({ customerId: 'c1', codes: ['FREE'] }))),
+      ]);
+      const kinds = outcomes.map((o) => o.kind);
+      expect(kinds.filter((k) => k === 'committed')).toHaveLength(1);
+      expect(kinds.slice(0, 6).filter((k) => k === 'replay').length + kinds.slice(0, 6).filter((k) => k === 'committed').length).toBe(6);
+      expect(kinds[6]).toBe('conflict');
+      const record = outcomes.find((o) => o.kind === 'committed')!;
+      const bytes = (o: (typeof outcomes)[number]) => JSON.stringify((o.kind === 'committed' || o.kind === 'replay') && o.record);
+      for (const o of outcomes.slice(0, 6)) expect(bytes(o)).toBe(bytes(record));
+      expect(await usedOf(h, 'flower-10')).toBe(1);
+      expect((await h.rows('customer_usage')).map((r) => Number(r.used))).toEqual([1]);
+      expect(await h.rows('redemptions')).toHaveLength(1);
+    });
+
+    it('a redemption whose pricing throws fails alone, writing nothing; the others commit', async () => {
+      const boom = new Error('pricing bug');
+      const outcomes = await Promise.allSettled(
+        Array.from({ length: 6 }, (_, i) =>
+          store.redeem(
+            redeemInput(rs, `x-${i}`, cart(), {
+              price:
+                i === 2
+                  ? () => {
+                      throw boom;
+                    }
+                  : undefined,
+            }),
+          ),
+        ),
+      );
+      expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'fulfilled', 'fulfilled', 'fulfilled']);
+      expect((outcomes[2] as PromiseRejectedResult).reason).toBe(boom);
+      expect((await h.rows('redemptions')).map((r) => r.transaction_id).sort()).toEqual(['x-0', 'x-1', 'x-3', 'x-4', 'x-5']);
+      expect(await usedOf(h, 'flower-10')).toBe(5);
+    });
+
     it('keeps a per-customer limit per customer, also under concurrency', async () => {
       const tries = await Promise.all(
         Array.from({ length: 6 }, (_, i) => store.redeem(redeemInput(rs, `p-${i}`, cart({ customerId: i < 4 ? 'c1' : 'c2', codes: ['ONCE'] })))),
