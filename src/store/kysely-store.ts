@@ -227,8 +227,9 @@ export class KyselyLedgerStore implements LedgerStore {
   }
 
   ping(): Promise<void> {
+    // A real table, so the database file (or server) is read, not only the connection object.
     return this.#guard('ping', async () => {
-      await sql`select 1`.execute(this.#db);
+      await this.#db.selectFrom('usage').select('discount_id').limit(1).execute();
     });
   }
 
