@@ -163,6 +163,9 @@ export class KyselyLedgerStore implements LedgerStore {
     this.#batches = new Promise<void>((resolve) => setImmediate(resolve)).then(async () => {
       try {
         while (this.#queue.length) await this.#runBatch(this.#queue.splice(0, MAX_BATCH));
+      } catch (error) {
+        // #runBatch answers every job itself; should it ever throw, nobody is left waiting.
+        for (const job of this.#queue.splice(0)) job.reject(error);
       } finally {
         this.#batches = null;
       }
@@ -171,8 +174,11 @@ export class KyselyLedgerStore implements LedgerStore {
 
   /** One transaction, a savepoint per redemption, one commit; answers only after the commit. */
   async #runBatch(jobs: Job[]): Promise<void> {
+    // The batch's own statements (begin, savepoints, commit) failing is the database's trouble,
+    // never a client's: every job gets StoreUnavailableError, with nothing written.
     const fail = (error: unknown) => {
-      const mapped = this.#unavailable('redeem', error) ?? error;
+      const message = error instanceof Error ? error.message : String(error);
+      const mapped = error instanceof StoreUnavailableError ? error : new StoreUnavailableError(`ledger redeem: ${message}`, { cause: error });
       for (const job of jobs) job.reject(mapped);
     };
     let trx: ControlledTransaction<Database>;
