@@ -113,9 +113,9 @@ export class KyselyLedgerStore implements LedgerStore {
         .selectFrom('usage')
         .select(['discount_id', 'used'])
         .where('store', '=', store)
-        .orderBy('discount_id')
         .execute();
-      return rows.map((r) => ({ discountId: r.discount_id, used: Number(r.used) }));
+      // Sorted here, not by ORDER BY: PostgreSQL's collation may order text differently from SQLite's.
+      return rows.map((r) => ({ discountId: r.discount_id, used: Number(r.used) })).sort((a, b) => byString(a.discountId, b.discountId));
     });
   }
 
@@ -292,7 +292,7 @@ async function redeemIn(trx: Transaction<Database>, input: RedeemInput): Promise
   }
 
   // Take the usage: every applied discount with a limit, in discount id order.
-  const applied = [...response.applied].sort((a, b) => (a.discountId < b.discountId ? -1 : a.discountId > b.discountId ? 1 : 0));
+  const applied = [...response.applied].sort((a, b) => byString(a.discountId, b.discountId));
   const took = new Map<string, { usage: boolean; customer: boolean }>();
   for (const d of applied) {
     const limit = limits.get(d.discountId);
@@ -429,8 +429,9 @@ async function voidIn(trx: Transaction<Database>, input: VoidInput): Promise<Red
     .select(['discount_id', 'took_usage', 'took_customer_usage'])
     .where('store', '=', store)
     .where('transaction_id', '=', transactionId)
-    .orderBy('discount_id')
     .execute();
+  // Released in the order redeem takes them (discount id, code unit order): no lock-order inversion.
+  taken.sort((a, b) => byString(a.discount_id, b.discount_id));
   for (const t of taken) {
     if (Number(t.took_usage) !== 1) continue;
     await trx
@@ -472,7 +473,7 @@ function findRow(db: Db, store: string, transactionId: string): Promise<Redempti
 
 /** Every asked discount gets an entry (0 when never used), with the customer's count when customerId is given. */
 async function readUsageIn(db: Db, store: string, discountIds: readonly string[], customerId: string | null): Promise<Usage> {
-  const ids = [...new Set(discountIds)].sort();
+  const ids = [...new Set(discountIds)].sort(byString);
   const used = new Map<string, number>();
   const customerUsed = new Map<string, number>();
   for (const part of chunks(ids)) {
@@ -533,6 +534,10 @@ export function recordOf(row: RedemptionRow): RedemptionRecord {
 /** Sets an own enumerable property even for keys such as "__proto__" (customer ids are client text). */
 function defineOwn(target: object, key: string, value: unknown): void {
   Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
+function byString(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 function chunks<T>(list: readonly T[]): T[][] {
