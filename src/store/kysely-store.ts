@@ -10,6 +10,7 @@
 import { sql, type ControlledTransaction, type Kysely, type Transaction } from 'kysely';
 import type { AppliedDiscount, EvaluateResponse, Usage, UsageCounts } from '../domain/types.js';
 import type { DialectHandle } from './dialect.js';
+import { ShapeCache, type Db } from './shapes.js';
 import { migrateToLatest } from './migrations.js';
 import type { Database, RedemptionsTable } from './schema.js';
 import {
@@ -30,7 +31,6 @@ export const MAX_BATCH = 64;
 /** Rows per multi-row INSERT and ids per IN list (well under every dialect's parameter limit). */
 const CHUNK = 200;
 
-type Db = Kysely<Database> | Transaction<Database>;
 type RedemptionRow = Pick<
   RedemptionsTable,
   | 'transaction_id'
@@ -84,6 +84,7 @@ export class KyselyLedgerStore implements LedgerStore {
   readonly #h: DialectHandle;
   readonly #db: Kysely<Database>;
   readonly #groupCommit: boolean;
+  readonly #q = new ShapeCache();
   /** Set once close() began: new calls are refused, the calls in flight finish. */
   #closing: Promise<void> | null = null;
   #closed = false;
@@ -104,7 +105,7 @@ export class KyselyLedgerStore implements LedgerStore {
   }
 
   readUsage(store: string, discountIds: readonly string[], customerId: string | null): Promise<Usage> {
-    return this.#guard('read usage', () => readUsageIn(this.#db, store, discountIds, customerId));
+    return this.#guard('read usage', () => readUsageIn(this.#q, this.#db, store, discountIds, customerId));
   }
 
   usageTotals(store: string): Promise<UsageRow[]> {
@@ -121,14 +122,14 @@ export class KyselyLedgerStore implements LedgerStore {
 
   findRequest(store: string, transactionId: string): Promise<{ requestCanonical: string; record: RedemptionRecord } | null> {
     return this.#guard('read redemption', async () => {
-      const row = await findRow(this.#db, store, transactionId);
+      const row = await findRow(this.#q, this.#db, store, transactionId);
       return row ? { requestCanonical: row.request_json, record: recordOf(row) } : null;
     });
   }
 
   getRedemption(store: string, transactionId: string): Promise<RedemptionRecord | null> {
     return this.#guard('read redemption', async () => {
-      const row = await findRow(this.#db, store, transactionId);
+      const row = await findRow(this.#q, this.#db, store, transactionId);
       return row ? recordOf(row) : null;
     });
   }
@@ -136,12 +137,12 @@ export class KyselyLedgerStore implements LedgerStore {
   redeem(input: RedeemInput): Promise<RedeemOutcome> {
     return this.#guard('redeem', async () => {
       // Replays and conflicts are answered without taking the write lock; the transaction checks again.
-      const known = await findRow(this.#db, input.store, input.transactionId);
+      const known = await findRow(this.#q, this.#db, input.store, input.transactionId);
       if (known) return idempotent(known, input.requestCanonical);
       if (this.#groupCommit) return new Promise<RedeemOutcome>((resolve, reject) => this.#enqueue({ input, attempt: 1, resolve, reject }));
       for (let attempt = 1; ; attempt++) {
         try {
-          return await this.#db.transaction().execute((trx) => redeemIn(trx, input));
+          return await this.#db.transaction().execute((trx) => redeemIn(this.#q, trx, input));
         } catch (error) {
           if (!this.#retryable(error)) throw error;
           if (attempt >= MAX_ATTEMPTS) throw contended(input, error);
@@ -192,7 +193,7 @@ export class KyselyLedgerStore implements LedgerStore {
       for (const job of jobs) {
         await sql`savepoint redeem`.execute(trx);
         try {
-          const outcome = await redeemIn(trx, job.input);
+          const outcome = await redeemIn(this.#q, trx, job.input);
           await sql`release savepoint redeem`.execute(trx);
           done.push({ job, outcome });
         } catch (error) {
@@ -217,12 +218,12 @@ export class KyselyLedgerStore implements LedgerStore {
 
   voidRedemption(input: VoidInput): Promise<RedemptionRecord | null> {
     return this.#guard('void', async () => {
-      const known = await findRow(this.#db, input.store, input.transactionId);
+      const known = await findRow(this.#q, this.#db, input.store, input.transactionId);
       if (!known) return null;
       if (known.status === 'voided') return recordOf(known);
       for (let attempt = 1; ; attempt++) {
         try {
-          return await this.#db.transaction().execute((trx) => voidIn(trx, input));
+          return await this.#db.transaction().execute((trx) => voidIn(this.#q, trx, input));
         } catch (error) {
           if (this.#h.classify(error) !== 'retry') throw error;
           if (attempt >= MAX_ATTEMPTS)
@@ -279,13 +280,13 @@ export class KyselyLedgerStore implements LedgerStore {
 // ---------------------------------------------------------------------------
 // Transactions
 
-async function redeemIn(trx: Transaction<Database>, input: RedeemInput): Promise<RedeemOutcome> {
-  const known = await findRow(trx, input.store, input.transactionId);
+async function redeemIn(q: ShapeCache, trx: Transaction<Database>, input: RedeemInput): Promise<RedeemOutcome> {
+  const known = await findRow(q, trx, input.store, input.transactionId);
   if (known) return idempotent(known, input.requestCanonical);
 
   const limits = new Map<string, DiscountLimit>();
   for (const l of input.limits) if (l.usageLimit !== null || l.perCustomerLimit !== null) limits.set(l.discountId, l);
-  const usage = await readUsageIn(trx, input.store, [...limits.keys()], input.customerId);
+  const usage = await readUsageIn(q, trx, input.store, [...limits.keys()], input.customerId);
   const response = input.price(usage);
   if (input.expectedTotal !== undefined && response.total !== input.expectedTotal) {
     return { kind: 'price_changed', evaluation: response };
@@ -297,62 +298,93 @@ async function redeemIn(trx: Transaction<Database>, input: RedeemInput): Promise
   for (const d of applied) {
     const limit = limits.get(d.discountId);
     const usage = limit?.usageLimit !== null && limit?.usageLimit !== undefined;
-    if (usage && !(await takeUsage(trx, input.store, d.discountId, limit!.usageLimit!))) throw new LimitRace(d.discountId);
+    if (usage && !(await takeUsage(q, trx, input.store, d.discountId, limit!.usageLimit!))) throw new LimitRace(d.discountId);
     took.set(d.discountId, { usage, customer: false });
   }
   if (input.customerId !== null) {
     for (const d of applied) {
       const perCustomer = limits.get(d.discountId)?.perCustomerLimit ?? null;
       if (perCustomer === null) continue;
-      if (!(await takeCustomerUsage(trx, input.store, input.customerId, d.discountId, perCustomer))) throw new LimitRace(d.discountId);
+      if (!(await takeCustomerUsage(q, trx, input.store, input.customerId, d.discountId, perCustomer))) throw new LimitRace(d.discountId);
       took.get(d.discountId)!.customer = true;
     }
   }
 
   const responseJson = JSON.stringify(response);
-  await trx
-    .insertInto('redemptions')
-    .values({
-      store: input.store,
-      transaction_id: input.transactionId,
-      ruleset_version: input.rulesetVersion,
-      request_json: input.requestCanonical,
-      response_json: responseJson,
-      at_instant: input.at,
-      local_date: input.localDate,
-      customer_id: input.customerId,
-      subtotal: response.subtotal,
-      discount_total: response.discountTotal,
-      total: response.total,
+  const redemption = [
+    input.store,
+    input.transactionId,
+    input.rulesetVersion,
+    input.requestCanonical,
+    responseJson,
+    input.at,
+    input.localDate,
+    input.customerId,
+    response.subtotal,
+    response.discountTotal,
+    response.total,
+    input.now,
+  ];
+  await q.run(trx, 'insert-redemption', redemption, (db, a) =>
+    db.insertInto('redemptions').values({
+      store: a[0],
+      transaction_id: a[1],
+      ruleset_version: a[2],
+      request_json: a[3],
+      response_json: a[4],
+      at_instant: a[5],
+      local_date: a[6],
+      customer_id: a[7],
+      subtotal: a[8],
+      discount_total: a[9],
+      total: a[10],
       status: 'committed',
-      committed_at: input.now,
+      committed_at: a[11],
       voided_at: null,
       void_reason: null,
       void_date: null,
-    })
-    .execute();
-  const discounts = response.applied.map((d: AppliedDiscount, position) => ({
-    store: input.store,
-    transaction_id: input.transactionId,
-    discount_id: d.discountId,
-    position,
-    code: d.code,
-    type: d.type,
-    amount: d.amount,
-    took_usage: took.get(d.discountId)!.usage ? 1 : 0,
-    took_customer_usage: took.get(d.discountId)!.customer ? 1 : 0,
-  }));
-  for (const rows of chunks(discounts)) await trx.insertInto('redemption_discounts').values(rows).execute();
-  const allocations = response.applied.flatMap((d) =>
-    d.allocations.map((a) => ({
-      store: input.store,
-      transaction_id: input.transactionId,
-      discount_id: d.discountId,
-      line_id: a.lineId,
-      amount: a.amount,
-    })),
+    }),
   );
-  for (const rows of chunks(allocations)) await trx.insertInto('redemption_allocations').values(rows).execute();
+  const discounts = response.applied.map((d: AppliedDiscount, position) => [
+    input.store,
+    input.transactionId,
+    d.discountId,
+    position,
+    d.code,
+    d.type,
+    d.amount,
+    took.get(d.discountId)!.usage ? 1 : 0,
+    took.get(d.discountId)!.customer ? 1 : 0,
+  ]);
+  for (const rows of chunks(discounts))
+    await q.run(trx, `insert-discounts:${rows.length}`, rows.flat(), (db, a) =>
+      db.insertInto('redemption_discounts').values(
+        rows.map((_, i) => ({
+          store: a[i * 9],
+          transaction_id: a[i * 9 + 1],
+          discount_id: a[i * 9 + 2],
+          position: a[i * 9 + 3],
+          code: a[i * 9 + 4],
+          type: a[i * 9 + 5],
+          amount: a[i * 9 + 6],
+          took_usage: a[i * 9 + 7],
+          took_customer_usage: a[i * 9 + 8],
+        })),
+      ),
+    );
+  const allocations = response.applied.flatMap((d) => d.allocations.map((a) => [input.store, input.transactionId, d.discountId, a.lineId, a.amount]));
+  for (const rows of chunks(allocations))
+    await q.run(trx, `insert-allocations:${rows.length}`, rows.flat(), (db, a) =>
+      db.insertInto('redemption_allocations').values(
+        rows.map((_, i) => ({
+          store: a[i * 5],
+          transaction_id: a[i * 5 + 1],
+          discount_id: a[i * 5 + 2],
+          line_id: a[i * 5 + 3],
+          amount: a[i * 5 + 4],
+        })),
+      ),
+    );
 
   return {
     kind: 'committed',
@@ -371,22 +403,24 @@ async function redeemIn(trx: Transaction<Database>, input: RedeemInput): Promise
 }
 
 /** One use of a store-wide limit: inserts the row at 1, or adds 1 while under the limit. */
-async function takeUsage(trx: Transaction<Database>, store: string, discountId: string, limit: number): Promise<boolean> {
+async function takeUsage(q: ShapeCache, trx: Transaction<Database>, store: string, discountId: string, limit: number): Promise<boolean> {
   if (limit < 1) return false;
-  const r = await trx
-    .insertInto('usage')
-    .values({ store, discount_id: discountId, used: 1 })
-    .onConflict((oc) =>
-      oc
-        .columns(['store', 'discount_id'])
-        .doUpdateSet({ used: sql`${sql.ref('usage.used')} + 1` })
-        .where('usage.used', '<', limit),
-    )
-    .executeTakeFirst();
-  return Number(r.numInsertedOrUpdatedRows ?? 0) === 1;
+  const r = await q.run(trx, 'take-usage', [store, discountId, limit], (db, [store, discountId, limit]) =>
+    db
+      .insertInto('usage')
+      .values({ store, discount_id: discountId, used: 1 })
+      .onConflict((oc) =>
+        oc
+          .columns(['store', 'discount_id'])
+          .doUpdateSet({ used: sql`${sql.ref('usage.used')} + 1` })
+          .where('usage.used', '<', limit),
+      ),
+  );
+  return Number(r.numAffectedRows ?? 0) === 1;
 }
 
 async function takeCustomerUsage(
+  q: ShapeCache,
   trx: Transaction<Database>,
   store: string,
   customerId: string,
@@ -394,22 +428,23 @@ async function takeCustomerUsage(
   limit: number,
 ): Promise<boolean> {
   if (limit < 1) return false;
-  const r = await trx
-    .insertInto('customer_usage')
-    .values({ store, customer_id: customerId, discount_id: discountId, used: 1 })
-    .onConflict((oc) =>
-      oc
-        .columns(['store', 'customer_id', 'discount_id'])
-        .doUpdateSet({ used: sql`${sql.ref('customer_usage.used')} + 1` })
-        .where('customer_usage.used', '<', limit),
-    )
-    .executeTakeFirst();
-  return Number(r.numInsertedOrUpdatedRows ?? 0) === 1;
+  const r = await q.run(trx, 'take-customer-usage', [store, customerId, discountId, limit], (db, [store, customerId, discountId, limit]) =>
+    db
+      .insertInto('customer_usage')
+      .values({ store, customer_id: customerId, discount_id: discountId, used: 1 })
+      .onConflict((oc) =>
+        oc
+          .columns(['store', 'customer_id', 'discount_id'])
+          .doUpdateSet({ used: sql`${sql.ref('customer_usage.used')} + 1` })
+          .where('customer_usage.used', '<', limit),
+      ),
+  );
+  return Number(r.numAffectedRows ?? 0) === 1;
 }
 
-async function voidIn(trx: Transaction<Database>, input: VoidInput): Promise<RedemptionRecord | null> {
+async function voidIn(q: ShapeCache, trx: Transaction<Database>, input: VoidInput): Promise<RedemptionRecord | null> {
   const { store, transactionId } = input;
-  const row = await findRow(trx, store, transactionId);
+  const row = await findRow(q, trx, store, transactionId);
   if (!row) return null;
   if (row.status === 'voided') return recordOf(row);
   const updated = await trx
@@ -421,7 +456,7 @@ async function voidIn(trx: Transaction<Database>, input: VoidInput): Promise<Red
     .executeTakeFirst();
   if (Number(updated.numUpdatedRows) !== 1) {
     // Voided by a concurrent transaction since the read (PostgreSQL read committed): its void stands.
-    const again = await findRow(trx, store, transactionId);
+    const again = await findRow(q, trx, store, transactionId);
     return again ? recordOf(again) : null;
   }
   const taken = await trx
@@ -462,31 +497,32 @@ async function voidIn(trx: Transaction<Database>, input: VoidInput): Promise<Red
 // ---------------------------------------------------------------------------
 // Reads
 
-function findRow(db: Db, store: string, transactionId: string): Promise<RedemptionRow | undefined> {
-  return db
-    .selectFrom('redemptions')
-    .select(RECORD_COLUMNS)
-    .where('store', '=', store)
-    .where('transaction_id', '=', transactionId)
-    .executeTakeFirst();
+async function findRow(q: ShapeCache, db: Db, store: string, transactionId: string): Promise<RedemptionRow | undefined> {
+  const { rows } = await q.run(db, 'find-redemption', [store, transactionId], (db, [store, transactionId]) =>
+    db.selectFrom('redemptions').select(RECORD_COLUMNS).where('store', '=', store).where('transaction_id', '=', transactionId),
+  );
+  return rows[0];
 }
 
 /** Every asked discount gets an entry (0 when never used), with the customer's count when customerId is given. */
-async function readUsageIn(db: Db, store: string, discountIds: readonly string[], customerId: string | null): Promise<Usage> {
+async function readUsageIn(q: ShapeCache, db: Db, store: string, discountIds: readonly string[], customerId: string | null): Promise<Usage> {
   const ids = [...new Set(discountIds)].sort(byString);
   const used = new Map<string, number>();
   const customerUsed = new Map<string, number>();
   for (const part of chunks(ids)) {
-    const rows = await db.selectFrom('usage').select(['discount_id', 'used']).where('store', '=', store).where('discount_id', 'in', part).execute();
+    const { rows } = await q.run(db, `usage-in:${part.length}`, [store, ...part], (db, [store, ...ids]) =>
+      db.selectFrom('usage').select(['discount_id', 'used']).where('store', '=', store).where('discount_id', 'in', ids),
+    );
     for (const r of rows) used.set(r.discount_id, Number(r.used));
     if (customerId === null) continue;
-    const crows = await db
-      .selectFrom('customer_usage')
-      .select(['discount_id', 'used'])
-      .where('store', '=', store)
-      .where('customer_id', '=', customerId)
-      .where('discount_id', 'in', part)
-      .execute();
+    const { rows: crows } = await q.run(db, `customer-usage-in:${part.length}`, [store, customerId, ...part], (db, [store, customerId, ...ids]) =>
+      db
+        .selectFrom('customer_usage')
+        .select(['discount_id', 'used'])
+        .where('store', '=', store)
+        .where('customer_id', '=', customerId)
+        .where('discount_id', 'in', ids),
+    );
     for (const r of crows) customerUsed.set(r.discount_id, Number(r.used));
   }
   const usage: Usage = {};
