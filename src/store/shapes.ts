@@ -27,7 +27,7 @@ export class ShapeCache {
    * Runs the query `build` makes from `args`. `key` names the shape: two calls with one key must
    * build the same SQL (put list lengths and row counts in the key).
    */
-  run<R>(db: Db, key: string, args: readonly unknown[], build: (db: Db, args: readonly never[]) => Compilable<R>): Promise<QueryResult<R>> {
+  async run<R>(db: Db, key: string, args: readonly unknown[], build: (db: Db, args: readonly never[]) => Compilable<R>): Promise<QueryResult<R>> {
     let shape = this.#shapes.get(key);
     if (!shape) {
       shape = compileShape(db, key, args.length, build);
