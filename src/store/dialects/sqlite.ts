@@ -65,16 +65,8 @@ export function openSqlite(options: SqliteOptions): DialectHandle {
   if (!Number.isInteger(busyTimeoutMs) || busyTimeoutMs < 0) throw new RangeError(`busyTimeoutMs must be a non-negative integer, got ${busyTimeoutMs}`);
   const memory = options.path === ':memory:';
   const file = memory ? options.path : resolve(options.path);
-  let raw: BetterSqlite3.Database | undefined;
-  try {
-    if (!memory) mkdirSync(dirname(file), { recursive: true });
-    raw = new BetterSqlite3(file, { timeout: busyTimeoutMs });
-    applyPragmas(raw, busyTimeoutMs);
-  } catch (error) {
-    raw?.close();
-    throw error;
-  }
-  const db = new Kysely<Database>({ dialect: new LedgerSqliteDialect({ database: cachingStatements(raw!) }) });
+  if (!memory) mkdirSync(dirname(file), { recursive: true });
+  const db = new Kysely<Database>({ dialect: new LedgerSqliteDialect({ database: cachingStatements(connect(file, busyTimeoutMs)) }) });
   let closed: Promise<void> | null = null;
   return {
     name: 'sqlite',
@@ -84,6 +76,17 @@ export function openSqlite(options: SqliteOptions): DialectHandle {
     groupCommit: true,
     close: () => (closed ??= db.destroy()),
   };
+}
+
+function connect(file: string, busyTimeoutMs: number): BetterSqlite3.Database {
+  const raw = new BetterSqlite3(file, { timeout: busyTimeoutMs });
+  try {
+    applyPragmas(raw, busyTimeoutMs);
+    return raw;
+  } catch (error) {
+    raw.close();
+    throw error;
+  }
 }
 
 /** Statements kept prepared, by SQL text (kysely's SQLite driver prepares every query again). */
