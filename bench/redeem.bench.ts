@@ -25,6 +25,7 @@ import type { LedgerStore, RedeemInput } from '../src/store/types.js';
 const RUNS = Math.max(3, Number(process.env.BENCH_RUNS ?? 5));
 const RUN_MS = Math.max(200, Number(process.env.BENCH_RUN_MS ?? 1500));
 const CONCURRENCY = 10;
+const WARMUP_MS = 500;
 
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -94,7 +95,6 @@ async function storeCommitsPerSec(path: string, rs: PreparedRuleset, cart: Evalu
     .map((d) => ({ discountId: d.id, usageLimit: d.usageLimit, perCustomerLimit: d.perCustomerLimit }));
   const now = Date.now();
   let seq = 0;
-  let committed = 0;
   const input = (): RedeemInput => {
     const i = seq++;
     const transactionId = `bench-${run}-${i}`;
@@ -113,20 +113,23 @@ async function storeCommitsPerSec(path: string, rs: PreparedRuleset, cart: Evalu
     };
   };
   try {
-    // Warm up (JIT, statement cache) outside the measured window.
-    for (let i = 0; i < 50; i++) await store.redeem(input());
-    const t0 = performance.now();
-    const deadline = t0 + durationMs;
-    const worker = async () => {
-      while (performance.now() < deadline) {
-        const out = await store.redeem(input());
-        if (out.kind !== 'committed') throw new Error(`unexpected ${out.kind}`);
-        if (out.record.applied.length === 0) throw new Error('nothing applied: the benchmark would not take usage');
-        committed++;
-      }
+    const load = async (ms: number): Promise<number> => {
+      let committed = 0;
+      const t0 = performance.now();
+      const deadline = t0 + ms;
+      const worker = async () => {
+        while (performance.now() < deadline) {
+          const out = await store.redeem(input());
+          if (out.kind !== 'committed') throw new Error(`unexpected ${out.kind}`);
+          if (out.record.applied.length === 0) throw new Error('nothing applied: the benchmark would not take usage');
+          committed++;
+        }
+      };
+      await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+      return (committed * 1000) / (performance.now() - t0);
     };
-    await Promise.all(Array.from({ length: CONCURRENCY }, worker));
-    return (committed * 1000) / (performance.now() - t0);
+    await load(WARMUP_MS); // JIT, statement and query shape caches: not measured
+    return await load(durationMs);
   } finally {
     await store.close();
     removeDb(path);
