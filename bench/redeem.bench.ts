@@ -1,4 +1,4 @@
-// `npm run bench:redeem [-- --db PATH]`: redemptions committed per second through the ledger
+// `npm run bench:redeem [-- --db PATH] [-- --no-group-commit]`: redemptions committed per second through the ledger
 // store at concurrency 10 (SQLite, WAL, synchronous=FULL), against the same run's raw rate of
 // one-row insert transactions on a SQLite file with the same settings (one fsync per commit: the
 // disk's limit). Each run is bounded in time and uses a fresh database file next to PATH (default:
@@ -87,9 +87,16 @@ async function benchRuleset(): Promise<PreparedRuleset> {
 }
 
 /** Redemptions committed per second by CONCURRENCY workers for `durationMs` on a new file. */
-async function storeCommitsPerSec(path: string, rs: PreparedRuleset, cart: EvaluateRequest, run: number, durationMs: number): Promise<number> {
+async function storeCommitsPerSec(
+  path: string,
+  rs: PreparedRuleset,
+  cart: EvaluateRequest,
+  run: number,
+  durationMs: number,
+  groupCommit: boolean,
+): Promise<number> {
   removeDb(path);
-  const store: LedgerStore = await openStore({ path });
+  const store: LedgerStore = await openStore({ path, groupCommit });
   const limits = rs.compiled.discounts
     .filter((d) => d.usageLimit !== null || d.perCustomerLimit !== null)
     .map((d) => ({ discountId: d.id, usageLimit: d.usageLimit, perCustomerLimit: d.perCustomerLimit }));
@@ -137,7 +144,9 @@ async function storeCommitsPerSec(path: string, rs: PreparedRuleset, cart: Evalu
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { db: { type: 'string' } }, allowPositionals: false });
+  // --no-group-commit: one commit per redemption, to see what sharing commits buys.
+  const { values } = parseArgs({ options: { db: { type: 'string' }, 'no-group-commit': { type: 'boolean' } }, allowPositionals: false });
+  const groupCommit = !values['no-group-commit'];
   const location = values.db ? parseStoreLocation(values.db) : null;
   if (location?.dialect === 'postgres') throw new Error('bench:redeem: PostgreSQL is not supported yet (issue 10)');
   const tmp = location ? null : mkdtempSync(join(tmpdir(), 'bench-redeem-'));
@@ -150,7 +159,7 @@ async function main(): Promise<void> {
     for (let run = 0; run < RUNS; run++) {
       // Alternate so both see the same disk conditions.
       baseline.push(baselineCommitsPerSec(`${base}.baseline`, RUN_MS));
-      ours.push(await storeCommitsPerSec(`${base}.bench`, rs, cart, run, RUN_MS));
+      ours.push(await storeCommitsPerSec(`${base}.bench`, rs, cart, run, RUN_MS, groupCommit));
     }
   } finally {
     if (tmp) rmSync(tmp, { recursive: true, force: true });
@@ -158,7 +167,7 @@ async function main(): Promise<void> {
   const commitsPerSec = Math.round(median(ours));
   const baselineCommitsPerSec_ = Math.round(median(baseline));
   process.stderr.write(
-    `redeem: ${commitsPerSec}/s through the store at concurrency ${CONCURRENCY} vs ${baselineCommitsPerSec_}/s raw one-row commits ` +
+    `redeem: ${commitsPerSec}/s through the store at concurrency ${CONCURRENCY}${groupCommit ? '' : ' without group commit'} vs ${baselineCommitsPerSec_}/s raw one-row commits ` +
       `(${((100 * commitsPerSec) / baselineCommitsPerSec_).toFixed(0)}%; medians of ${RUNS} runs of ${RUN_MS} ms; runs: ${ours.map(Math.round).join(', ')} / ${baseline.map(Math.round).join(', ')})\n`,
   );
   console.log(JSON.stringify({ bench: 'redeem', dialect: 'sqlite', commitsPerSec, baselineCommitsPerSec: baselineCommitsPerSec_ }));
