@@ -132,6 +132,49 @@ await s.close();`;
     await store.close();
   });
 
+  it('several processes redeeming on one file take a limited discount exactly usageLimit times', async () => {
+    // The processes share nothing but the file: BEGIN IMMEDIATE and the conditional updates keep the count.
+    const dist = join(import.meta.dirname, '../../dist/src');
+    if (!existsSync(join(dist, 'store/open.js'))) throw new Error(`${dist} is missing: run npm run build first`);
+    const path = join(tempDir(), 'multi.db');
+    const url = (m: string) => JSON.stringify(pathToFileURL(join(dist, m)).href);
+    const script = (worker: number) => `
+const { openStore } = await import(${url('store/open.js')});
+const { compileRuleset } = await import(${url('dsl/compile.js')});
+const { prepareRuleset } = await import(${url('engine/prepare.js')});
+const { evaluate } = await import(${url('engine/evaluate.js')});
+const rs = prepareRuleset(compileRuleset({
+  store: { path: 'store.yaml', text: 'store: multi\\ntimezone: UTC\\ncurrency: USD\\n' },
+  rules: [{ path: 'ten.yaml', text: 'id: ten\\nname: ten\\ntype: percentage\\nvalue: 10\\nusageLimit: 7\\n' }],
+}).ruleset);
+const store = await openStore({ path: ${JSON.stringify(path)} });
+const limits = [{ discountId: 'ten', usageLimit: 7, perCustomerLimit: null }];
+const req = { lines: [{ id: 'l1', productId: 'p', category: 'c', unitPrice: 1000, quantity: 1 }] };
+const outcomes = await Promise.all(Array.from({ length: 15 }, (_, i) => store.redeem({
+  store: 'multi', transactionId: 'w${worker}-' + i, requestCanonical: 'r' + i, at: '2026-01-01T00:00:00Z', localDate: '2026-01-01',
+  rulesetVersion: rs.version, customerId: null, limits, price: (usage) => evaluate(rs, req, { now: 0, usage }), now: '2026-01-01T00:00:00.000Z',
+})));
+process.stdout.write(String(outcomes.filter((o) => o.kind === 'committed' && o.record.applied.length === 1).length));
+await store.close();`;
+    // Created first, so the workers race on redemptions, not on the migration.
+    await (await openStore({ path })).close();
+    const run = (worker: number) =>
+      new Promise<{ code: number | null; out: string }>((done) => {
+        const child = spawn(process.execPath, ['--input-type=module', '-e', script(worker)], { stdio: ['ignore', 'pipe', 'inherit'] });
+        let out = '';
+        child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+        child.on('exit', (code) => done({ code, out }));
+      });
+    const results = await Promise.all([run(1), run(2), run(3)]);
+    expect(results.map((r) => r.code)).toEqual([0, 0, 0]);
+    expect(results.reduce((sum, r) => sum + Number(r.out), 0)).toBe(7);
+    const raw = new Database(path, { readonly: true });
+    expect(raw.prepare("select used from usage where store = 'multi' and discount_id = 'ten'").pluck().get()).toBe(7);
+    expect(raw.prepare('select count(*) from redemptions').pluck().get()).toBe(45);
+    expect(raw.prepare("select count(*) from redemption_discounts where discount_id = 'ten' and took_usage = 1").pluck().get()).toBe(7);
+    raw.close();
+  });
+
   it('refuses a file it cannot open with StoreUnavailableError', async () => {
     const dir = tempDir();
     await expect(openStore({ path: dir })).rejects.toBeInstanceOf(StoreUnavailableError);
