@@ -6,6 +6,14 @@
 // Usage limits are taken with conditional statements (`used < limit`), never read-modify-write in
 // JS; rows are locked in one order (usage by discount id, then customer usage by discount id) so
 // two transactions on PostgreSQL cannot deadlock on them.
+//
+// redeem(): a replay or conflict is answered from a plain read; otherwise one write transaction
+// checks the id again, reads the usage, prices, compares expectedTotal (refusing before anything is
+// written), takes the usage, inserts the redemption with its discounts and allocations. A limit
+// used up between the read and the update (another instance, PostgreSQL), a concurrent insert of
+// the same id or a deadlock rolls back and runs it again (MAX_ATTEMPTS), then StoreUnavailableError.
+// With group commit (SQLite) the redemptions waiting for the write lock run in one transaction, a
+// savepoint each, and are answered after its one commit.
 
 import { sql, type ControlledTransaction, type Kysely, type Transaction } from 'kysely';
 import type { AppliedDiscount, EvaluateResponse, Usage, UsageCounts } from '../domain/types.js';
