@@ -1,9 +1,15 @@
-// Text -> value with source positions. YAML (and JSON, which the YAML parser reads too) is parsed
-// into a document whose nodes keep their offsets, so any JSON pointer into the value can be mapped
-// back to the line and column of the offending key. Bad YAML never throws; aliases are bounded.
+// Text -> value with source positions. Two paths that give the same value and diagnostics:
+// - parsePositioned: YAML (and JSON, which the YAML parser reads too) is parsed into a document
+//   whose nodes keep their offsets, so any JSON pointer into the value can be mapped back to the
+//   line and column of the offending key. Bad YAML never throws; aliases are bounded.
+// - parseSource (what the compiler uses): the fast subset parser of fast-parse.ts, about ten times
+//   faster, which only knows where the top-level keys are. Positions anywhere else are built on
+//   first use by re-parsing the text with parsePositioned, which in practice means only for a file
+//   that has a diagnostic. A text outside the subset goes to parsePositioned at once.
 
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import type { Diagnostic } from '../domain/types.js';
+import { fastParseJson, fastParseYaml } from './fast-parse.js';
 
 /** Most alias expansions one document may make (a billion-laughs document needs millions). */
 export const MAX_ALIAS_COUNT = 100;
@@ -21,12 +27,46 @@ export interface SourceDocument {
   /** Position of the key (or, for array items and the root, the value) at a JSON pointer path. */
   locate(pointer: readonly (string | number)[]): Position;
   diagnostics: Diagnostic[];
-  /** The YAML document (for the formatter); undefined when parsing failed. */
+  /** The YAML document (positions, comments); undefined when parsing failed. Built on first use on the fast path. */
   document?: Document.Parsed;
 }
 
-export function parseSource(path: string, input: string): SourceDocument {
-  const text = input.charCodeAt(0) === 0xfeff ? input.slice(1) : input; // a UTF-8 byte order mark is not content
+/** The positioned parse (`parsePositioned`) or the fast one with positions built on demand (`parseSource`, the default). */
+export type ParserKind = 'fast' | 'positioned';
+
+/** Parses a rule, store policy or rule test file; see the header for the two paths. */
+export function parseSource(path: string, input: string, parser: ParserKind = 'fast'): SourceDocument {
+  if (parser === 'positioned') return parsePositioned(path, input);
+  const text = stripBom(input);
+  const fast = JSON_FILE.test(path) ? fastParseJson(text) : fastParseYaml(text);
+  if (!fast) return parsePositioned(path, input);
+  let full: SourceDocument | undefined;
+  const positioned = () => (full ??= parsePositioned(path, input));
+  const rootKeys = fast.rootKeys;
+  return {
+    path,
+    text,
+    value: fast.value,
+    diagnostics: [],
+    locate(pointer) {
+      const at = pointer.length === 1 ? rootKeys?.get(String(pointer[0])) : undefined;
+      return at ? { line: at.line, col: at.col } : positioned().locate(pointer);
+    },
+    get document() {
+      return positioned().document;
+    },
+  };
+}
+
+const JSON_FILE = /\.json$/i;
+
+function stripBom(input: string): string {
+  return input.charCodeAt(0) === 0xfeff ? input.slice(1) : input; // a UTF-8 byte order mark is not content
+}
+
+/** Today's parser: the `yaml` library's document with every node's source range. */
+export function parsePositioned(path: string, input: string): SourceDocument {
+  const text = stripBom(input);
   const lineCounter = new LineCounter();
   const diagnostics: Diagnostic[] = [];
   const at = (offset: number): Position => {
@@ -65,7 +105,7 @@ export function parseSource(path: string, input: string): SourceDocument {
     }
     return best;
   };
-  if (diagnostics.length === 0 && /\.json$/i.test(path)) {
+  if (diagnostics.length === 0 && JSON_FILE.test(path)) {
     // A .json file must be JSON: no comments, trailing commas or single quotes, which YAML allows.
     try {
       JSON.parse(text);
