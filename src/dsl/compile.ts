@@ -33,7 +33,7 @@ import type {
 import { checkPos } from '../pos/check.js';
 import { findProfile, knownProfileIds, NO_POS } from '../pos/profiles.js';
 import { describe, schemaIssues, validators } from './schemas.js';
-import { parseSource, type SourceDocument } from './source.js';
+import { parseSource, type ParserKind, type SourceDocument } from './source.js';
 
 export interface RuleSource {
   path: string;
@@ -88,6 +88,12 @@ export interface CompileOptions {
    * that also runs in the browser; the loader passes Node's crypto (the same digest, faster).
    */
   sha256Hex?: (text: string) => string;
+  /**
+   * How rule files are parsed: 'fast' (default; positions built only where a diagnostic needs
+   * them) or 'positioned' (the yaml document for every file). Both give the same results; the
+   * second is for the differential test and the compile benchmark's baseline.
+   */
+  parser?: ParserKind;
 }
 
 export interface StoreResult {
@@ -128,7 +134,7 @@ export function compileStorePolicy(source: RuleSource | null, storePath: string)
 /** Parse, shape and meaning checks, and the build, for one rule file. Pure; files are independent. */
 export function compileRuleFile(source: RuleSource, policy: StorePolicy, options: CompileOptions = {}): FileResult {
   if (TEST_FILE.test(source.path)) return misplacedTestFile(source);
-  const src = parseSource(source.path, source.text);
+  const src = parseSource(source.path, source.text, options.parser);
   const result: FileResult = { path: source.path, diagnostics: [...src.diagnostics], discount: null, id: null, code: null };
   if (src.diagnostics.length) return result;
   const issues = schemaIssues(validators.rule(src.value) ? null : validators.rule.errors, src.value);

@@ -127,6 +127,7 @@ class YamlSubset {
     let start = 0;
     let no = 0;
     let seenContent = false;
+    let seenMarker = false;
     while (start <= text.length) {
       let end = text.indexOf('\n', start);
       if (end === -1) end = text.length;
@@ -135,9 +136,10 @@ class YamlSubset {
       while (i < end && text.charCodeAt(i) === 32) i++;
       if (i < end && text.charCodeAt(i) !== 35 /* # */) {
         if (i === start && text.startsWith('---', start)) {
-          // A document start marker, with nothing after it, before any content; anything else
-          // (a second document, content on the marker line) is the positioned parser's.
-          if (seenContent || text.slice(start + 3, end).trim() !== '') outside();
+          // One document start marker, with nothing after it, before any content; anything else
+          // (a second marker or document, content on the marker line) is the positioned parser's.
+          if (seenContent || seenMarker || text.slice(start + 3, end).trim() !== '') outside();
+          seenMarker = true;
         } else if (i === start && text.startsWith('...', start)) {
           outside();
         } else {
@@ -236,7 +238,7 @@ class YamlSubset {
         const ch = this.text.charCodeAt(contentStart);
         if (ch === 35 /* # */) outside(); // `- # comment`
         if (this.isSeqEntry(line, c)) outside();
-        if (this.keyAt(line, c)) value = this.mapping(c, line, depth + 1, false);
+        if (ch !== 91 && ch !== 123 && ch !== 34 && ch !== 39 /* [ { " ' */ && this.keyAt(line, c)) value = this.mapping(c, line, depth + 1, false);
         else {
           value = this.inline(contentStart, line.end, depth + 1);
           this.k++;

@@ -75,7 +75,8 @@ export function parsePositioned(path: string, input: string): SourceDocument {
   };
   let doc: Document.Parsed;
   try {
-    doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false, schema: 'core', version: '1.2' });
+    // logLevel 'error': the library's own console warnings (keys that are collections) are not diagnostics.
+    doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false, schema: 'core', version: '1.2', logLevel: 'error' });
   } catch (err) {
     diagnostics.push({ path, line: 1, col: 1, severity: 'error', code: 'yaml_syntax_error', message: String((err as Error).message) });
     return { path, text, value: undefined, locate: () => ({ line: 1, col: 1 }), diagnostics };
