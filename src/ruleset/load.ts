@@ -1,12 +1,23 @@
 // The ruleset loader: the one place that reads a rules directory from disk. It collects
 // *.yaml, *.yml and *.json directly in the directory (not store.yaml, and not the tests/, carts/
 // and archive/ subfolders), in sorted order, and hands the texts to the pure compiler.
+// RulesetLoader keeps each file's compile result between loads, so a reload re-compiles only the
+// files whose content changed; the cross-file link stage always runs on the whole set.
 
 import { createHash } from 'node:crypto';
 import type { Dirent } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { compileRuleset, type CompileOptions, type CompileResult, type RuleSource } from '../dsl/compile.js';
+import {
+  compileRuleFile,
+  compileRuleset,
+  compileStorePolicy,
+  linkRuleset,
+  type CompileOptions,
+  type CompileResult,
+  type FileResult,
+  type RuleSource,
+} from '../dsl/compile.js';
 import { prepareRuleset, type PreparedRuleset } from '../engine/prepare.js';
 
 /** Node's SHA-256 for the ruleset version (the same digest as the core's pure-JS default). */
@@ -87,11 +98,100 @@ export interface LoadedRuleset extends CompileResult {
   prepared: PreparedRuleset | null;
 }
 
-/** Reads, compiles and prepares a rules directory. */
+/** Reads, compiles and prepares a rules directory (once; a RulesetLoader keeps results for reloads). */
 export async function loadRuleset(dir: string, displayDir: string = dir): Promise<LoadedRuleset> {
-  const sources = await readRulesDir(dir, displayDir);
-  const result = compileWithNode(sources);
-  return { ...result, prepared: result.ruleset ? prepareRuleset(result.ruleset) : null };
+  return new RulesetLoader(dir, displayDir).load();
+}
+
+/** What the last load or compile of a RulesetLoader did. */
+export interface LoadStats {
+  /** Rule files in the directory. */
+  files: number;
+  /** Files compiled by this load (new, changed, or all of them after a store policy change). */
+  compiled: number;
+  /** Files whose cached result was used (same path, same content hash, same effective policy). */
+  reused: number;
+}
+
+interface CachedFile {
+  hash: string;
+  result: FileResult;
+}
+
+/**
+ * A rules directory loaded again and again (the service's reload). Each rule file's result
+ * (compileRuleFile: parse, schema, meaning checks, build) is cached by path and SHA-256 of its
+ * content; the cache is valid for one effective store policy and set of options, and holds only
+ * the files present at the last load (a removed file is evicted). The store policy and the link
+ * stage (cross-file checks, order, version) run on every load, so the result is the same as a
+ * cold compile of the same texts. Cached results are frozen: no later stage may change them.
+ * load() may be called concurrently: the compile part is synchronous and swaps the cache whole.
+ */
+export class RulesetLoader {
+  private cache = new Map<string, CachedFile>();
+  private cacheKey: string | null = null;
+  private stats: LoadStats = { files: 0, compiled: 0, reused: 0 };
+
+  constructor(
+    readonly dir: string,
+    readonly displayDir: string = dir,
+    private readonly options: CompileOptions = {},
+  ) {}
+
+  /** Reads the directory, compiles what changed, links and prepares. A RulesDirError when it cannot be read. */
+  async load(): Promise<LoadedRuleset> {
+    const result = this.compile(await readRulesDir(this.dir, this.displayDir));
+    return { ...result, prepared: result.ruleset ? prepareRuleset(result.ruleset) : null };
+  }
+
+  /** The compile stages on given sources, with the cache (no file system access). */
+  compile(input: { store: RuleSource | null; storePath?: string; rules: RuleSource[] }): CompileResult {
+    const options = this.options;
+    const store = compileStorePolicy(input.store, input.storePath ?? 'store.yaml');
+    // Everything a file's own result depends on besides its path and text.
+    const key = JSON.stringify([store.effective, options.posChecks !== false, options.posIdChecks !== false, options.parser ?? 'fast']);
+    if (key !== this.cacheKey) {
+      this.cache = new Map();
+      this.cacheKey = key;
+    }
+    const previous = this.cache;
+    const next = new Map<string, CachedFile>();
+    let compiled = 0;
+    const files = input.rules.map((source) => {
+      const hash = nodeSha256Hex(source.text);
+      const hit = next.get(source.path) ?? previous.get(source.path);
+      if (hit && hit.hash === hash) {
+        next.set(source.path, hit);
+        return hit.result;
+      }
+      compiled++;
+      const result = freezeFileResult(compileRuleFile(source, store.effective, options));
+      next.set(source.path, { hash, result });
+      return result;
+    });
+    this.cache = next;
+    this.stats = { files: files.length, compiled, reused: files.length - compiled };
+    return linkRuleset(store, files, { sha256Hex: nodeSha256Hex, ...options });
+  }
+
+  /** What the last load or compile did. */
+  get lastLoad(): LoadStats {
+    return { ...this.stats };
+  }
+
+  /** Number of files whose results are cached (the files present at the last load). */
+  get cachedFiles(): number {
+    return this.cache.size;
+  }
+}
+
+/** Freezes what the link stage reads from a cached result (the compiled discount is left as built: cheap to share, never written). */
+function freezeFileResult(r: FileResult): FileResult {
+  for (const d of r.diagnostics) Object.freeze(d);
+  Object.freeze(r.diagnostics);
+  if (r.id) Object.freeze(r.id);
+  if (r.code) Object.freeze(r.code);
+  return Object.freeze(r);
 }
 
 export async function isDirectory(path: string): Promise<boolean> {
