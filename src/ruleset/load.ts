@@ -4,6 +4,7 @@
 // RulesetLoader keeps each file's compile result between loads, so a reload re-compiles only the
 // files whose content changed; the cross-file link stage always runs on the whole set.
 
+import * as crypto from 'node:crypto';
 import { createHash } from 'node:crypto';
 import { readFileSync, type Dirent } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
@@ -20,9 +21,12 @@ import {
 } from '../dsl/compile.js';
 import { prepareRuleset, type PreparedRuleset } from '../engine/prepare.js';
 
-/** Node's SHA-256 for the ruleset version (the same digest as the core's pure-JS default). */
+/** crypto.hash (Node 20.12+): the one-shot digest, several times faster than createHash for small texts. */
+const oneShot = (crypto as { hash?: (algorithm: string, data: string, encoding: 'hex') => string }).hash;
+
+/** Node's SHA-256 for the ruleset version and the reload cache (the same digest as the core's pure-JS default). */
 export function nodeSha256Hex(text: string): string {
-  return createHash('sha256').update(text, 'utf8').digest('hex');
+  return oneShot ? oneShot('sha256', text, 'hex') : createHash('sha256').update(text, 'utf8').digest('hex');
 }
 
 /** compileRuleset with the options the Node edges use. */

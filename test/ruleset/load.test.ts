@@ -6,7 +6,8 @@ import { mkdtemp, rm, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { compileWithNode, readRulesDir, RulesetLoader, type LoadedRuleset } from '../../src/ruleset/load.js';
+import { createHash } from 'node:crypto';
+import { compileWithNode, nodeSha256Hex, readRulesDir, RulesetLoader, type LoadedRuleset } from '../../src/ruleset/load.js';
 
 const STORE = 'store: s\ntimezone: America/Los_Angeles\ncurrency: USD\nminimumUnitPrice: 0.01\n';
 const rule = (id: string, value: number, extra = '') => `id: ${id}\nname: ${id} ${value}% off\ntype: percentage\nvalue: ${value}\nstackable: true\n${extra}`;
@@ -145,5 +146,11 @@ describe('RulesetLoader', () => {
     expect(once).toEqual(compileWithNode(sources));
     loader.compile(sources);
     expect(loader.lastLoad.compiled).toBe(0);
+  });
+
+  it('hashes with SHA-256 of the UTF-8 text', () => {
+    expect(nodeSha256Hex('abc')).toBe('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
+    const text = 'name: Café 🌿\n';
+    expect(nodeSha256Hex(text)).toBe(createHash('sha256').update(Buffer.from(text, 'utf8')).digest('hex'));
   });
 });
