@@ -18,6 +18,7 @@ import {
   type CompileResult,
   type FileResult,
   type RuleSource,
+  type StoreResult,
 } from '../dsl/compile.js';
 import { prepareRuleset, type PreparedRuleset } from '../engine/prepare.js';
 
@@ -160,6 +161,7 @@ export class RulesetLoader {
   private cache = new Map<string, CachedFile>();
   private cacheKey: string | null = null;
   private stats: LoadStats = { files: 0, compiled: 0, reused: 0 };
+  private last: { store: StoreResult; files: readonly FileResult[] } | null = null;
 
   constructor(
     readonly dir: string,
@@ -200,12 +202,21 @@ export class RulesetLoader {
     });
     this.cache = next;
     this.stats = { files: files.length, compiled, reused: files.length - compiled };
+    this.last = { store, files: Object.freeze(files) };
     return linkRuleset(store, files, { sha256Hex: nodeSha256Hex, ...options });
   }
 
   /** What the last load or compile did. */
   get lastLoad(): LoadStats {
     return { ...this.stats };
+  }
+
+  /**
+   * The store policy and per-file results of the last load or compile (null before the first), for
+   * checkDraftFile: a draft is checked against these siblings without compiling them again.
+   */
+  get results(): { store: StoreResult; files: readonly FileResult[] } | null {
+    return this.last;
   }
 
   /** Number of files whose results are cached (the files present at the last load). */

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
+import { checkDraftFile } from '../../src/dsl/compile.js';
 import { compileWithNode, nodeSha256Hex, readRulesDir, RulesetLoader, type LoadedRuleset } from '../../src/ruleset/load.js';
 
 const STORE = 'store: s\ntimezone: America/Los_Angeles\ncurrency: USD\nminimumUnitPrice: 0.01\n';
@@ -142,8 +143,16 @@ describe('RulesetLoader', () => {
     const loader = new RulesetLoader(join(dir, 'missing'));
     await expect(loader.load()).rejects.toThrow(/cannot read directory/);
     const sources = await readRulesDir(dir);
+    expect(loader.results).toBeNull();
     const once = loader.compile(sources);
     expect(once).toEqual(compileWithNode(sources));
+    // The last results serve a draft check without compiling the siblings again.
+    const { store, files } = loader.results!;
+    expect(files).toHaveLength(20);
+    const draft = checkDraftFile(store, files.filter((f) => !f.path.endsWith('r01.yaml')), { path: join(dir, 'r01.yaml'), text: rule('r01', 6, 'code: XYZ\n') });
+    expect(draft).toEqual([]);
+    const clash = checkDraftFile(store, files, { path: join(dir, 'r99.yaml'), text: rule('r02', 6) });
+    expect(clash.map((d) => d.code)).toEqual(expect.arrayContaining(['id_mismatch', 'duplicate_id']));
     loader.compile(sources);
     expect(loader.lastLoad.compiled).toBe(0);
   });
