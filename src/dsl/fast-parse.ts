@@ -185,8 +185,12 @@ class YamlSubset {
   /** The key at column `col` of a line: [key, offset after the colon], or null when the line holds no `key:`. */
   private keyAt(line: Line, col: number): [string, number] | null {
     const from = line.start + col;
-    const colon = this.text.indexOf(':', from);
-    if (colon === -1 || colon >= line.end) return null;
+    // Keys are at most 128 characters: the search stays within the line and that bound, so a
+    // text of many colon-free lines is read in linear time.
+    const stop = Math.min(line.end, from + 130);
+    let colon = from;
+    while (colon < stop && this.text.charCodeAt(colon) !== 58 /* : */) colon++;
+    if (colon >= stop) return null;
     const after = colon + 1 < line.end ? this.text.charCodeAt(colon + 1) : -1;
     if (after !== -1 && after !== 32) return null;
     return [checkKey(this.text.slice(from, colon)), colon + 1];
@@ -263,10 +267,10 @@ class YamlSubset {
       return value;
     }
     checkPlainStart(t, from, end, false);
-    let stop = end;
-    const hash = t.indexOf(' #', from);
-    if (hash !== -1 && hash < end) stop = hash;
-    const s = t.slice(from, stop).replace(/ +$/, ''); // YAML trims spaces only, never other white space
+    let s = t.slice(from, end); // searched within the line only: linear time over the text
+    const hash = s.indexOf(' #');
+    if (hash !== -1) s = s.slice(0, hash);
+    s = s.replace(/ +$/, ''); // YAML trims spaces only, never other white space
     if (s.endsWith(':') || s.includes(': ')) outside();
     return plainScalar(s);
   }

@@ -88,6 +88,19 @@ function compileAgrees(source: RuleSource): void {
   expect(same(fast, positioned), `${source.path}: ${JSON.stringify(source.text)}`).toBe(true);
 }
 
+describe('the fast parser', () => {
+  it('reads in linear time: many lines without a colon or a comment', () => {
+    // A search running to the end of the text on every line would take minutes here.
+    const lines = 200_000;
+    const seq = `a:\n${'  - xxxxxxxxxxxxxxxx\n'.repeat(lines)}`;
+    const t0 = performance.now();
+    const out = fastParseYaml(seq);
+    expect((out!.value as { a: string[] }).a).toHaveLength(lines);
+    expect(fastParseYaml(`${'- "x"\n'.repeat(lines)}- "unterminated\n`)).toBeNull();
+    expect(performance.now() - t0).toBeLessThan(5000);
+  });
+});
+
 describe('fast and positioned parsers agree', () => {
   it('on every rule, store policy, rule test and cart file of the repository and the golden cases', () => {
     const texts = repositoryTexts();
