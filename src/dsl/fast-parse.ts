@@ -5,8 +5,8 @@
 // read differently, makes it return null, and the caller parses the text with the positioned
 // parser. So it bails on tags, anchors, aliases, block scalars, multi-line scalars, escapes in
 // double quotes, quoted or unusual keys (`<<`, `__proto__`, keys the core schema reads as null,
-// booleans or numbers), duplicate keys, tabs, carriage returns, control and special characters,
-// and on multiple documents. Plain scalars are resolved by the core schema's own tag list (taken
+// booleans or numbers), duplicate keys, tabs, carriage returns other than CRLF line ends, control
+// and special characters, and on multiple documents. Plain scalars are resolved by the core schema's own tag list (taken
 // from the `yaml` library), so `yes`, dates and times stay strings exactly as there.
 // test/dsl/fast-parse.test.ts checks that both paths give the same values.
 
@@ -43,6 +43,17 @@ function outside(): never {
 const ODD_CHAR = /[^\n\x20-\x7e\u{a0}-\u{2027}\u{202a}-\u{d7ff}\u{e000}-\u{fefe}\u{ff00}-\u{fffd}\u{10000}-\u{10ffff}]/u;
 const KEY = /^[A-Za-z_][A-Za-z0-9_-]{0,127}$/;
 const MAX_DEPTH = 64;
+
+/**
+ * A text with Windows line ends, read as if they were newlines: in the subset a carriage return
+ * can only end a line (one-line scalars and flow collections), where YAML and JSON read CRLF as
+ * LF, and line and column numbers stay the same. A carriage return anywhere else: null.
+ */
+function crlfToLf(text: string): string | null {
+  if (!text.includes('\r')) return text;
+  if (/\r(?!\n)/.test(text)) return null;
+  return text.replace(/\r\n/g, '\n');
+}
 
 /** Resolves a plain scalar as the core schema does; anything but a string, number, boolean or null bails. */
 function plainScalar(s: string): unknown {
@@ -107,8 +118,9 @@ interface Line {
 }
 
 /** Parses rule-file YAML of the subset; null when the text is outside it. */
-export function fastParseYaml(text: string): FastParse | null {
-  if (ODD_CHAR.test(text)) return null;
+export function fastParseYaml(input: string): FastParse | null {
+  const text = crlfToLf(input);
+  if (text === null || ODD_CHAR.test(text)) return null;
   try {
     return new YamlSubset(text).parse();
   } catch (err) {
@@ -423,8 +435,9 @@ class FlowReader {
  * deep, only the characters the YAML subset accepts (plus tab and carriage return between tokens
  * are not accepted either). Null otherwise, or when it is not valid JSON.
  */
-export function fastParseJson(text: string): FastParse | null {
-  if (ODD_CHAR.test(text)) return null;
+export function fastParseJson(input: string): FastParse | null {
+  const text = crlfToLf(input);
+  if (text === null || ODD_CHAR.test(text)) return null;
   const first = text.trimStart()[0];
   if (first !== '{' && first !== '[') return null;
   let value: unknown;

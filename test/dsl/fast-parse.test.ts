@@ -111,12 +111,17 @@ describe('fast and positioned parsers agree', () => {
       compileAgrees(t);
     }
     // The shipped rules and the ordinary golden rules are inside the subset; the malformed ones are not.
-    for (const t of texts.filter((x) => x.path.startsWith('rules/'))) expect(agree(t.path, t.text).fast, t.path).toBe(true);
+    for (const t of texts.filter((x) => x.path.startsWith('rules/'))) {
+      expect(agree(t.path, t.text).fast, t.path).toBe(true);
+      // The same file saved with Windows line ends.
+      expect(agree(t.path, t.text.replace(/\n/g, '\r\n')).fast, `${t.path} (CRLF)`).toBe(true);
+      compileAgrees({ path: t.path, text: t.text.replace(/\n/g, '\r\n') });
+    }
     expect(fast).toBeGreaterThan(texts.length * 0.7);
   });
 
   it('on the benchmark texts, all of them on the fast path', () => {
-    const { store, rules } = generateRules(1000, 200, 13);
+    const { store, rules } = generateRules(600, 200, 13);
     for (const t of [store, ...rules]) {
       expect(agree(t.path, t.text).fast, t.text).toBe(true);
       compileAgrees(t);
@@ -146,6 +151,9 @@ describe('fast and positioned parsers agree', () => {
       '%YAML 1.2\n---\na: 1\n',
       'a:\n\tb: 1\n',
       'a: 1\r\nb: 2\r\n',
+      'a: 1\rb: 2\n',
+      'a: "x\r\n  y"\r\n',
+      'a: x # c\r\nb:\r\n  - 1\r\n',
       '\ufeffa: 1\n',
       'a: x\u2028y\n',
       'a: x\u00a0\n',
@@ -244,6 +252,7 @@ const documentTree: fc.Arbitrary<Tree> = fc.oneof(
 );
 
 interface Style {
+  crlf: boolean;
   indent: number;
   seqAtKeyIndent: boolean;
   comments: boolean;
@@ -277,7 +286,7 @@ function render(t: Tree, style: Style, pad = ''): string {
     .join('');
 }
 
-const style = fc.record({ indent: fc.integer({ min: 1, max: 4 }), seqAtKeyIndent: fc.boolean(), comments: fc.boolean(), trailingSpaces: fc.boolean() });
+const style = fc.record({ crlf: fc.boolean(), indent: fc.integer({ min: 1, max: 4 }), seqAtKeyIndent: fc.boolean(), comments: fc.boolean(), trailingSpaces: fc.boolean() });
 
 /** Random edits that make a text malformed (or, sometimes, differently formed). */
 const edits = fc.array(
@@ -318,7 +327,8 @@ describe('fast and positioned parsers agree on random inputs', () => {
     let runs = 0;
     fc.assert(
       fc.property(documentTree, style, edits, fc.boolean(), fc.nat(2), (t, s, changes, header, mutate) => {
-        const text = (header ? '---\n' : '') + render(t, s);
+        const lf = (header ? '---\n' : '') + render(t, s);
+        const text = s.crlf ? lf.replace(/\n/g, '\r\n') : lf;
         const input = mutate === 0 ? edit(text, changes) : text;
         runs++;
         const out = agree('r.yaml', input);
@@ -326,7 +336,7 @@ describe('fast and positioned parsers agree on random inputs', () => {
         if (out.fast) fastCount++;
         compileAgrees({ path: 'rules/r.yaml', text: input });
       }),
-      { numRuns: 1000 },
+      { numRuns: 700 },
     );
     // The generator must exercise both paths: valid documents, most of them on the fast path.
     expect(valid).toBeGreaterThan(runs * 0.2);
@@ -363,14 +373,14 @@ describe('fast and positioned parsers agree on random inputs', () => {
         edits,
         fc.nat(2),
         (value, space, changes, mutate) => {
-          const text = JSON.stringify(value, null, space);
+          const text = space === 2 ? JSON.stringify(value, null, space).replace(/\n/g, '\r\n') : JSON.stringify(value, null, space);
           const input = mutate === 0 ? edit(text, changes) : text;
           runs++;
           if (agree('r.json', input).fast) fastCount++;
           compileAgrees({ path: 'rules/r.json', text: input });
         },
       ),
-      { numRuns: 800 },
+      { numRuns: 500 },
     );
     expect(fastCount).toBeGreaterThan(runs * 0.25);
   });
