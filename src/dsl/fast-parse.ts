@@ -6,8 +6,9 @@
 // parser. So it bails on tags, anchors, aliases, block scalars, multi-line scalars, escapes in
 // double quotes, quoted or unusual keys (`<<`, `__proto__`, keys the core schema reads as null,
 // booleans or numbers), duplicate keys, tabs, carriage returns other than CRLF line ends, control
-// and special characters, and on multiple documents. Plain scalars are resolved by the core schema's own tag list (taken
-// from the `yaml` library), so `yes`, dates and times stay strings exactly as there.
+// and special characters, and on multiple documents. Plain scalars are resolved by the core
+// schema's own tag list (taken from the `yaml` library), so `yes`, dates and times stay strings
+// exactly as there.
 // test/dsl/fast-parse.test.ts checks that both paths give the same values.
 
 import { parseDocument, type ScalarTag } from 'yaml';
@@ -55,12 +56,30 @@ function crlfToLf(text: string): string | null {
   return text.replace(/\r\n/g, '\n');
 }
 
+/**
+ * The core schema's patterns in yaml 2.x (null, bool, int in octal, decimal and hex, and three
+ * float forms) match only the empty string or a text starting with one of `~ n N t T f F . + -`
+ * or a digit, so any other text is a string without trying them. Should a later yaml change the
+ * list, the shortcut is off and every tag is tried.
+ */
+const CORE_PATTERNS = [
+  '^(?:~|[Nn]ull|NULL)?$',
+  '^(?:[Tt]rue|TRUE|[Ff]alse|FALSE)$',
+  '^0o[0-7]+$',
+  '^[-+]?[0-9]+$',
+  '^0x[0-9a-fA-F]+$',
+  '^(?:[-+]?\\.(?:inf|Inf|INF)|\\.nan|\\.NaN|\\.NAN)$',
+  '^[-+]?(?:\\.[0-9]+|[0-9]+(?:\\.[0-9]*)?)[eE][-+]?[0-9]+$',
+  '^[-+]?(?:\\.[0-9]+|[0-9]+\\.[0-9]*)$',
+];
+const SHORTCUT = PLAIN_TAGS.length === CORE_PATTERNS.length && PLAIN_TAGS.every((t, i) => t.test!.source === CORE_PATTERNS[i]);
+/** Whether plain scalars skip the tag patterns that cannot match (for the test). */
+export const PLAIN_SHORTCUT: boolean = SHORTCUT;
+
 /** Resolves a plain scalar as the core schema does; anything but a string, number, boolean or null bails. */
 function plainScalar(s: string): unknown {
-  // Every core tag's pattern matches only the empty string or a text starting with one of
-  // `~ n N t T f F . + -` or a digit: any other text is a string without trying them.
   const c = s.charCodeAt(0);
-  if (s.length > 0 && !(c === 126 || c === 110 || c === 78 || c === 116 || c === 84 || c === 102 || c === 70 || c === 46 || c === 43 || c === 45 || (c >= 48 && c <= 57)))
+  if (SHORTCUT && s.length > 0 && !(c === 126 || c === 110 || c === 78 || c === 116 || c === 84 || c === 102 || c === 70 || c === 46 || c === 43 || c === 45 || (c >= 48 && c <= 57)))
     return s;
   for (const tag of PLAIN_TAGS) {
     if (!tag.test!.test(s)) continue;
