@@ -2,6 +2,7 @@
 // objects for the others), a store policy change re-compiles everything, removed files leave
 // the cache, the cross-file checks always re-run, and every load equals a cold compile.
 
+import { readdirSync } from 'node:fs';
 import { mkdtemp, rm, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -161,5 +162,23 @@ describe('RulesetLoader', () => {
     expect(nodeSha256Hex('abc')).toBe('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
     const text = 'name: Café 🌿\n';
     expect(nodeSha256Hex(text)).toBe(createHash('sha256').update(Buffer.from(text, 'utf8')).digest('hex'));
+  });
+
+  it('equals compileRuleset on every golden case and on the shipped rules (first load and reload)', async () => {
+    const repo = join(import.meta.dirname, '..', '..');
+    const cases = join(repo, 'test', 'cases');
+    const dirs = [join(repo, 'rules'), ...readdirSync(cases).map((c) => join(cases, c, 'rules'))];
+    let checked = 0;
+    for (const d of dirs) {
+      const sources = await readRulesDir(d).catch(() => null);
+      if (!sources) continue;
+      const loader = new RulesetLoader(d);
+      const cold = compileWithNode(sources);
+      expect(loader.compile(sources), d).toEqual(cold);
+      expect(loader.compile(sources), d).toEqual(cold);
+      expect(loader.lastLoad.compiled, d).toBe(0);
+      checked++;
+    }
+    expect(checked).toBeGreaterThan(20);
   });
 });
