@@ -155,7 +155,8 @@ interface CachedFile {
  * the files present at the last load (a removed file is evicted). The store policy and the link
  * stage (cross-file checks, order, version) run on every load, so the result is the same as a
  * cold compile of the same texts. Cached results are frozen: no later stage may change them.
- * load() may be called concurrently: the compile part is synchronous and swaps the cache whole.
+ * Calls to load() run one after another (a reload that starts while another is reading waits for
+ * it), so the last one to finish reflects the directory as it was read last.
  */
 export class RulesetLoader {
   private cache = new Map<string, CachedFile>();
@@ -169,10 +170,16 @@ export class RulesetLoader {
     private readonly options: CompileOptions = {},
   ) {}
 
+  private queue: Promise<unknown> = Promise.resolve();
+
   /** Reads the directory, compiles what changed, links and prepares. A RulesDirError when it cannot be read. */
-  async load(): Promise<LoadedRuleset> {
-    const result = this.compile(await readRulesDir(this.dir, this.displayDir));
-    return { ...result, prepared: result.ruleset ? prepareRuleset(result.ruleset) : null };
+  load(): Promise<LoadedRuleset> {
+    const run = this.queue.then(async () => {
+      const result = this.compile(await readRulesDir(this.dir, this.displayDir));
+      return { ...result, prepared: result.ruleset ? prepareRuleset(result.ruleset) : null };
+    });
+    this.queue = run.catch(() => undefined);
+    return run;
   }
 
   /** The compile stages on given sources, with the cache (no file system access). */

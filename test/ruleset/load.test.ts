@@ -3,7 +3,7 @@
 // the cache, the cross-file checks always re-run, and every load equals a cold compile.
 
 import { readdirSync } from 'node:fs';
-import { mkdtemp, rm, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -180,5 +180,25 @@ describe('RulesetLoader', () => {
       checked++;
     }
     expect(checked).toBeGreaterThan(20);
+  });
+
+  it('runs concurrent loads one after another; a failed load does not block the next', async () => {
+    const loader = new RulesetLoader(dir);
+    const order: number[] = [];
+    const loads = [1, 2, 3].map((n) => loader.load().then((r) => (order.push(n), r)));
+    const [a, b, c] = await Promise.all(loads);
+    expect(order).toEqual([1, 2, 3]);
+    expect(loader.lastLoad).toEqual({ files: 20, compiled: 0, reused: 20 }); // the third reused what the first compiled
+    expect(b.ruleset!.version).toBe(a.ruleset!.version);
+    expect(c.ruleset!.version).toBe(a.ruleset!.version);
+    await expectCold(c);
+
+    const later = join(dir, 'later');
+    const pending = new RulesetLoader(later);
+    await expect(pending.load()).rejects.toThrow(/cannot read directory/);
+    await mkdir(later);
+    await writeFile(join(later, 'store.yaml'), STORE);
+    await writeFile(join(later, 'x.yaml'), rule('x', 5));
+    expect((await pending.load()).ruleset!.discounts.map((d) => d.id)).toEqual(['x']);
   });
 });
