@@ -64,7 +64,7 @@ function stripBom(input: string): string {
   return input.charCodeAt(0) === 0xfeff ? input.slice(1) : input; // a UTF-8 byte order mark is not content
 }
 
-/** Today's parser: the `yaml` library's document with every node's source range. */
+/** The positioned parser: the `yaml` library's document, with every node's source range. */
 export function parsePositioned(path: string, input: string): SourceDocument {
   const text = stripBom(input);
   const lineCounter = new LineCounter();
