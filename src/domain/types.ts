@@ -300,4 +300,6 @@ export interface EvaluateResponse {
   lines: LineResult[];
   applied: AppliedDiscount[];
   rejected: Rejection[];
+  /** Set (false) by the service only when the ledger could not be read and usage counted as 0. */
+  limitsChecked?: false;
 }

@@ -1,0 +1,146 @@
+// The Hono app factory. Wiring only: request ids, the request log line and metrics, the error
+// mapping (app.onError is the one place errors become responses: an ApiError answers itself,
+// anything else is logged and answered 500 with the error body), 404/405, and the routes
+// (src/http/routes/*). No clock, database or filesystem is touched here except through `deps`.
+
+import { randomUUID } from 'node:crypto';
+import { Hono, type Context } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import { matchedRoutes } from 'hono/route';
+import type { LedgerStore } from '../store/types.js';
+import { Keyring, type ApiKey } from './auth.js';
+import { makeContext, type RouteContext } from './context.js';
+import { ApiError } from './errors.js';
+import { createLogger, type Logger } from './logger.js';
+import { createMetrics, type Metrics } from './metrics.js';
+import { buildOpenApi } from './openapi.js';
+import type { LoadOutcome, RulesetHolder } from './ruleset.js';
+import { discountRoutes } from './routes/discounts.js';
+import { evaluateRoutes } from './routes/evaluate.js';
+import { healthRoutes } from './routes/health.js';
+import { posSheetRoutes } from './routes/pos-sheet.js';
+import { redemptionRoutes } from './routes/redemptions.js';
+import { rulesRoutes } from './routes/rules.js';
+
+export interface AppDeps {
+  rulesets: RulesetHolder;
+  store: LedgerStore;
+  /** The clock (ms since epoch). */
+  now: () => number;
+  /** No keys: development mode, every route open (the caller binds 127.0.0.1 only). */
+  keys: readonly ApiKey[];
+  logger?: Logger;
+  metrics?: Metrics;
+  /** How far a redemption's `at` may be from the clock (default 5 minutes). */
+  maxClockSkewMs?: number;
+}
+
+export interface Service {
+  app: Hono;
+  metrics: Metrics;
+  /** Reloads the rules directory (the admin route and SIGHUP). */
+  reload(trigger: 'http' | 'signal'): Promise<LoadOutcome>;
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:@/+=-]{1,128}$/;
+
+export function createApp(deps: AppDeps): Hono {
+  return createService(deps).app;
+}
+
+export function createService(deps: AppDeps): Service {
+  const logger = deps.logger ?? createLogger();
+  const metrics = deps.metrics ?? createMetrics();
+  const keyring = new Keyring(deps.keys);
+  if (deps.rulesets.current) metrics.setRuleset(deps.rulesets.current.version);
+
+  const reload = async (trigger: 'http' | 'signal'): Promise<LoadOutcome> => {
+    const previous = deps.rulesets.current?.version ?? null;
+    const outcome = await deps.rulesets.reload();
+    if (outcome.ok) {
+      metrics.reloads.inc({ outcome: 'ok' });
+      metrics.setRuleset(outcome.ruleset.version);
+      logger.info('ruleset reloaded', { trigger, rulesetVersion: outcome.ruleset.version, previousVersion: previous, warnings: outcome.ruleset.diagnostics.length });
+    } else {
+      metrics.reloads.inc({ outcome: 'refused' });
+      logger.error('ruleset reload refused', {
+        trigger,
+        reason: outcome.message,
+        servingVersion: previous,
+        errors: outcome.diagnostics.filter((d) => d.severity === 'error').length,
+      });
+    }
+    return outcome;
+  };
+
+  const ctx: RouteContext = makeContext({
+    rulesets: deps.rulesets,
+    store: deps.store,
+    now: deps.now,
+    logger,
+    metrics,
+    maxClockSkewMs: deps.maxClockSkewMs ?? 5 * 60_000,
+    keyring,
+    reload,
+  });
+
+  const app = new Hono();
+  const registered: { method: string; path: RegExp }[] = [];
+
+  app.use('*', async (c, next) => {
+    const started = performance.now();
+    const incoming = c.req.header('x-request-id');
+    const requestId = incoming && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    c.set('requestId' as never, requestId as never);
+    await next();
+    c.header('X-Request-Id', requestId);
+    const route = routeOf(c);
+    const status = String(c.res.status);
+    const seconds = (performance.now() - started) / 1000;
+    metrics.requests.inc({ method: c.req.method, route, status });
+    metrics.duration.observe({ method: c.req.method, route, status }, seconds);
+    logger.info('request', { requestId, method: c.req.method, route, path: c.req.path, status: c.res.status, durationMs: Math.round(seconds * 1e6) / 1e3 });
+  });
+
+  evaluateRoutes(app, ctx);
+  redemptionRoutes(app, ctx);
+  discountRoutes(app, ctx);
+  posSheetRoutes(app, ctx);
+  rulesRoutes(app, ctx);
+  let openapi: unknown = null;
+  healthRoutes(app, ctx, () => (openapi ??= buildOpenApi()));
+
+  for (const r of app.routes) if (r.method !== 'ALL') registered.push({ method: r.method, path: new RegExp('^' + r.path.replace(/:[^/]+/g, '[^/]+') + '$') });
+
+  app.notFound((c) => {
+    const allowed = [...new Set(registered.filter((r) => r.path.test(c.req.path)).map((r) => r.method))];
+    if (allowed.length) {
+      const e = new ApiError('method_not_allowed', `${c.req.method} is not allowed on ${c.req.path}`, { headers: { Allow: allowed.join(', ') } });
+      return respond(c, e);
+    }
+    return respond(c, new ApiError('not_found', `no route ${c.req.method} ${c.req.path}`));
+  });
+
+  app.onError((err, c) => {
+    if (err instanceof ApiError) {
+      if (err.status >= 500) logger.warn('request failed', { requestId: c.get('requestId' as never), code: err.code, error: err.message });
+      return respond(c, err);
+    }
+    if (err instanceof HTTPException && err.status < 500) return respond(c, new ApiError('invalid_request', err.message || 'bad request'));
+    logger.error('unexpected error', { requestId: c.get('requestId' as never), method: c.req.method, path: c.req.path, error: err });
+    return respond(c, new ApiError('internal_error', 'an unexpected error occurred; it has been logged with this request id'));
+  });
+
+  return { app, metrics, reload };
+}
+
+function respond(c: Context, err: ApiError): Response {
+  for (const [k, v] of Object.entries(err.headers)) c.header(k, v);
+  return c.json(err.body(), err.status);
+}
+
+/** The route pattern that answered (e.g. /v1/redemptions/:transactionId), or "unmatched". */
+function routeOf(c: Context): string {
+  const routes = matchedRoutes(c).filter((r) => r.method !== 'ALL');
+  return routes.length ? routes[routes.length - 1].path : 'unmatched';
+}

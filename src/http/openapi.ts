@@ -1,0 +1,176 @@
+// The OpenAPI 3.1 document of the service. Request and response bodies are the JSON Schemas in
+// schemas/ (one source of truth), copied in as components with their cross-file $refs rewritten;
+// the paths below only say which schema each body is. Snapshot-tested (test/http/openapi.test.ts).
+
+import { API_SCHEMAS, type SchemaName } from './schemas.js';
+
+type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
+
+const byFile = new Map<string, SchemaName>(Object.entries(API_SCHEMAS).map(([name, s]) => [s.$id.slice(s.$id.lastIndexOf('/') + 1), name as SchemaName]));
+
+function rewrite(value: Json, self: SchemaName): Json {
+  if (Array.isArray(value)) return value.map((v) => rewrite(v, self));
+  if (value === null || typeof value !== 'object') return value;
+  const out: { [k: string]: Json } = {};
+  for (const [k, v] of Object.entries(value)) {
+    if (k === '$schema' || k === '$id') continue;
+    if (k === '$ref' && typeof v === 'string') {
+      const [file, fragment = ''] = v.split('#');
+      const target = file === '' ? self : byFile.get(file);
+      if (!target) throw new Error(`openapi: unresolved $ref ${v} in ${self}`);
+      out[k] = `#/components/schemas/${target}${fragment}`;
+    } else out[k] = rewrite(v, self);
+  }
+  return out;
+}
+
+const ref = (name: SchemaName) => ({ $ref: `#/components/schemas/${name}` });
+const json = (name: SchemaName) => ({ 'application/json': { schema: ref(name) } });
+const ok = (description: string, name: SchemaName, headers?: Record<string, unknown>) => ({ description, content: json(name), ...(headers ? { headers } : {}) });
+const error = (description: string) => ({ description, content: json('Error') });
+const retryAfter = { 'Retry-After': { description: 'Seconds to wait before retrying.', schema: { type: 'integer' } } };
+const unavailable = { description: 'The ledger is unreachable or busy past its timeout.', content: json('Error'), headers: retryAfter };
+
+const COMMON = {
+  '401': error('unauthorized: missing or unknown API key'),
+  '403': error('forbidden: the key lacks the scope'),
+};
+const BODY_ERRORS = {
+  '400': error('invalid_request: malformed JSON or a schema error (details name each field)'),
+  '413': error('payload_too_large: body over 1 MiB'),
+  '415': error('unsupported_media_type: not application/json'),
+};
+const txParam = { name: 'transactionId', in: 'path', required: true, schema: { type: 'string', pattern: '^[A-Za-z0-9._:-]{1,128}$' } };
+const sec = (...scopes: string[]) => [{ bearer: scopes }];
+
+/** The API's version (the /v1 routes), not the package's. */
+export const API_VERSION = '1.0.0';
+
+export function buildOpenApi(): Record<string, unknown> {
+  const components = Object.fromEntries(Object.entries(API_SCHEMAS).map(([name, s]) => [name, rewrite(s as unknown as Json, name as SchemaName)]));
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'discount-rules service',
+      version: API_VERSION,
+      description: 'Prices carts for the point of sale, commits redemptions to the ledger with usage limits enforced atomically, and explains every rejected discount. Amounts are integer minor units.',
+    },
+    servers: [{ url: '/' }],
+    components: {
+      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'API key with scope pos, editor or admin (admin may call every route).' } },
+      schemas: components,
+    },
+    paths: {
+      '/v1/evaluate': {
+        post: {
+          operationId: 'evaluate',
+          summary: 'Price a cart (never writes). limitsChecked is false when the ledger could not be read.',
+          security: sec('pos', 'editor', 'admin'),
+          requestBody: { required: true, content: json('EvaluateRequest') },
+          responses: { '200': ok('The priced cart', 'EvaluateResponse'), ...BODY_ERRORS, ...COMMON, '503': error('unavailable: no ruleset loaded') },
+        },
+      },
+      '/v1/redemptions': {
+        post: {
+          operationId: 'redeem',
+          summary: 'Price the cart again and commit it with its usage, idempotent on transactionId.',
+          security: sec('pos', 'admin'),
+          requestBody: { required: true, content: json('RedemptionRequest') },
+          responses: {
+            '201': ok('Committed', 'RedemptionRecord'),
+            '200': ok('Replay of the stored transaction (same canonical body)', 'RedemptionRecord', {
+              'Idempotent-Replay': { description: 'Always "true" on a replay.', schema: { type: 'string', const: 'true' } },
+            }),
+            '400': error('invalid_request, or clock_skew: `at` more than 5 minutes from the server clock'),
+            '409': error('idempotency_conflict (same transactionId, different body) or price_changed (error.evaluation holds the new pricing)'),
+            '413': BODY_ERRORS['413'],
+            '415': BODY_ERRORS['415'],
+            ...COMMON,
+            '503': unavailable,
+          },
+        },
+      },
+      '/v1/redemptions/{transactionId}': {
+        get: {
+          operationId: 'getRedemption',
+          summary: 'The stored redemption with its status.',
+          security: sec('pos', 'admin'),
+          parameters: [txParam],
+          responses: { '200': ok('The record', 'RedemptionRecord'), ...COMMON, '404': error('not_found'), '503': unavailable },
+        },
+      },
+      '/v1/redemptions/{transactionId}/void': {
+        post: {
+          operationId: 'voidRedemption',
+          summary: 'Void once, releasing the usage it took; voiding again answers the same record.',
+          security: sec('pos', 'admin'),
+          parameters: [txParam],
+          requestBody: { required: false, content: json('VoidRequest') },
+          responses: { '200': ok('The voided record', 'RedemptionRecord'), ...BODY_ERRORS, ...COMMON, '404': error('not_found'), '503': unavailable },
+        },
+      },
+      '/v1/discounts': {
+        get: {
+          operationId: 'listDiscounts',
+          summary: 'Compiled discounts with their state, activeNow and remaining uses.',
+          security: sec('pos', 'editor', 'admin'),
+          responses: { '200': ok('The discounts', 'DiscountList'), ...COMMON, '503': unavailable },
+        },
+      },
+      '/v1/discounts/{id}': {
+        get: {
+          operationId: 'getDiscount',
+          security: sec('pos', 'editor', 'admin'),
+          parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+          responses: { '200': ok('The discount', 'Discount'), ...COMMON, '404': error('not_found'), '503': unavailable },
+        },
+      },
+      '/v1/pos/sheet': {
+        get: {
+          operationId: 'posSheet',
+          summary: 'The POS sheet of the served ruleset.',
+          security: sec('pos', 'editor', 'admin'),
+          parameters: [{ name: 'format', in: 'query', required: false, schema: { enum: ['json', 'csv'], default: 'json' } }],
+          responses: {
+            '200': { description: 'JSON, or CSV with ?format=csv', content: { ...json('PosSheet'), 'text/csv': { schema: { type: 'string' } } } },
+            '400': error('invalid_request: unknown format'),
+            ...COMMON,
+          },
+        },
+      },
+      '/v1/rules/validate': {
+        post: {
+          operationId: 'validateRule',
+          summary: 'Diagnostics for a draft file, checked against the rest of the served ruleset.',
+          security: sec('editor', 'admin'),
+          requestBody: { required: true, content: json('RulesValidateRequest') },
+          responses: { '200': ok('Diagnostics, as discounts validate --json prints them', 'RulesValidateResponse'), ...BODY_ERRORS, ...COMMON },
+        },
+      },
+      '/v1/admin/reload': {
+        post: {
+          operationId: 'reload',
+          summary: 'Reload the rules directory; the previous ruleset keeps serving when the new one has errors.',
+          security: sec('admin'),
+          responses: { '200': ok('Swapped', 'ReloadResponse'), ...COMMON, '422': error('invalid_ruleset: error.diagnostics holds the diagnostics') },
+        },
+      },
+      '/healthz': { get: { operationId: 'health', security: [], responses: { '200': { description: 'Alive', content: { 'application/json': { schema: { type: 'object', properties: { status: { const: 'ok' } } } } } } } } },
+      '/readyz': {
+        get: {
+          operationId: 'ready',
+          security: [],
+          responses: { '200': ok('A ruleset is loaded (ledger up or down)', 'Readiness'), '503': error('unavailable: no ruleset loaded') },
+        },
+      },
+      '/metrics': {
+        get: {
+          operationId: 'metrics',
+          security: sec('admin'),
+          responses: { '200': { description: 'Prometheus text format', content: { 'text/plain': { schema: { type: 'string' } } } }, ...COMMON },
+        },
+      },
+      '/openapi.json': { get: { operationId: 'openapi', security: [], responses: { '200': { description: 'This document', content: { 'application/json': { schema: { type: 'object' } } } } } } },
+    },
+  };
+}

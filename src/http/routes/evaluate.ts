@@ -1,0 +1,49 @@
+// POST /v1/evaluate: price a cart with the usage counts read from the ledger. Never writes. When
+// the ledger cannot be read, the cart is priced with usage 0 and `limitsChecked: false`: the
+// redemption checks the limits.
+
+import type { Hono } from 'hono';
+import type { EvaluateRequest, Usage } from '../../domain/types.js';
+import { normalizeCode } from '../../dsl/compile.js';
+import { evaluate } from '../../engine/evaluate.js';
+import { StoreUnavailableError, type DiscountLimit } from '../../store/types.js';
+import { readJsonBody } from '../body.js';
+import { customerIdOf, type RouteContext } from '../context.js';
+import type { ServedRuleset } from '../ruleset.js';
+import { parseEvaluateRequest } from '../schemas.js';
+
+/** The limited discounts this cart could use: automatic ones and those whose code was entered. */
+export function limitsFor(served: ServedRuleset, req: EvaluateRequest): DiscountLimit[] {
+  if (served.limits.length === 0) return [];
+  const ids = new Set(served.limitedAutomatic);
+  for (const code of req.codes ?? []) {
+    const id = served.limitedByCode.get(normalizeCode(code));
+    if (id !== undefined) ids.add(id);
+  }
+  return served.limits.filter((l) => ids.has(l.discountId));
+}
+
+export function evaluateRoutes(app: Hono, ctx: RouteContext): void {
+  app.post('/v1/evaluate', ctx.scope('pos', 'editor'), async (c) => {
+    const body = await readJsonBody(c);
+    const req = parseEvaluateRequest(body);
+    const served = ctx.ruleset();
+    const now = ctx.now();
+    const limits = limitsFor(served, req);
+    let usage: Usage = {};
+    let limitsChecked = true;
+    if (limits.length) {
+      try {
+        usage = await ctx.store.readUsage(served.compiled.policy.store, limits.map((l) => l.discountId), customerIdOf(req));
+      } catch (err) {
+        if (!(err instanceof StoreUnavailableError)) throw err;
+        limitsChecked = false;
+        ctx.logger.warn('ledger unavailable: evaluating with usage 0', { error: err.message });
+      }
+    }
+    const response = evaluate(served.prepared, req, { now, usage });
+    ctx.metrics.evaluations.inc({ limits_checked: String(limitsChecked) });
+    ctx.metrics.countRejections(response.rejected);
+    return c.json(limitsChecked ? response : { ...response, limitsChecked: false });
+  });
+}
