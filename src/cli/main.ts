@@ -9,6 +9,7 @@ import { compileCommand } from './compile.js';
 import { evaluateCommand } from './evaluate.js';
 import { fmtCommand } from './fmt.js';
 import { posSheetCommand } from './pos-sheet.js';
+import { serveCommand } from './serve.js';
 import { EXIT, UsageError, type CliIO } from './io.js';
 import { RulesDirError } from '../ruleset/load.js';
 import { testCommand } from './test.js';
@@ -27,6 +28,8 @@ Commands:
   compile [DIR | --rules DIR]               print the compiled ruleset (json-rules-engine rules + pricing actions)
   pos-sheet [DIR | --rules DIR] [--format csv|json]
                                             list the discounts to create or check in the store's POS
+  serve [--rules DIR] [--db PATH] [--port N] [--host H]
+                                            run the HTTP service (see docs/operations.md)
 
   --version                                 print the version
   --help                                    print this help
@@ -43,6 +46,7 @@ const COMMANDS: Record<string, { options: Options; run: (args: { values: Record<
   evaluate: { options: { rules: { type: 'string' }, usage: { type: 'string' } }, run: evaluateCommand },
   compile: { options: { rules: { type: 'string' } }, run: compileCommand },
   'pos-sheet': { options: { rules: { type: 'string' }, format: { type: 'string' } }, run: posSheetCommand },
+  serve: { options: { rules: { type: 'string' }, db: { type: 'string' }, port: { type: 'string' }, host: { type: 'string' } }, run: serveCommand },
 };
 
 export async function main(argv: string[], io: CliIO): Promise<number> {

@@ -1,0 +1,145 @@
+// The one place that wires the service together: configuration, the rules directory, the
+// database, the clock and the HTTP server (@hono/node-server). Started by `discounts serve`
+// (src/cli/serve.ts). Refuses to start (exit 2) on rules with errors, on a non-loopback address
+// without API keys, or on a database it cannot open. SIGHUP reloads the rules; SIGTERM and SIGINT
+// stop accepting, let in-flight requests finish, then close the database.
+
+import { mkdirSync } from 'node:fs';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { dirname, resolve } from 'node:path';
+import { serve } from '@hono/node-server';
+import { formatDiagnostic } from './dsl/compile.js';
+import type { ApiKey } from './http/auth.js';
+import { createService, type Service } from './http/app.js';
+import { createLogger, type LogLevel } from './http/logger.js';
+import { createMetrics } from './http/metrics.js';
+import { loadServedRuleset, RulesetHolder } from './http/ruleset.js';
+import { openStore } from './store/open.js';
+import type { LedgerStore } from './store/types.js';
+
+export interface ServiceConfig {
+  /** The rules directory (absolute) and how messages name it. */
+  rulesDir: string;
+  rulesDisplay: string;
+  /** SQLite file (created with its directory when missing). */
+  dbPath: string;
+  port: number;
+  host: string;
+  keys: ApiKey[];
+  logLevel: LogLevel;
+  /** How long shutdown waits for in-flight requests before closing connections (default 10 s). */
+  shutdownGraceMs?: number;
+}
+
+export interface StartIO {
+  /** Human-readable lines (start-up problems, the URL): stderr. */
+  stderr(text: string): void;
+  /** JSON log lines: stdout. */
+  log(line: string): void;
+  now(): number;
+}
+
+export interface RunningService {
+  url: string;
+  service: Service;
+  store: LedgerStore;
+  /** Graceful stop; resolves when the server and the database are closed. */
+  close(): Promise<void>;
+  /** Resolves after close (by a signal or a call). */
+  closed: Promise<void>;
+}
+
+export class StartError extends Error {}
+
+export const LOOPBACK = '127.0.0.1';
+
+export async function startService(config: ServiceConfig, io: StartIO, options: { signals?: boolean } = {}): Promise<RunningService> {
+  const logger = createLogger({ level: config.logLevel, write: io.log, now: io.now });
+  if (config.keys.length === 0 && config.host !== LOOPBACK)
+    throw new StartError(`no API keys configured (DISCOUNTS_API_KEYS or DISCOUNTS_API_KEYS_FILE): development mode only binds ${LOOPBACK}, not ${config.host}`);
+
+  const loaded = await loadServedRuleset(config.rulesDir, config.rulesDisplay);
+  if (!loaded.ok) {
+    for (const d of loaded.diagnostics) io.stderr(formatDiagnostic(d) + '\n');
+    throw new StartError(`${loaded.message}: not starting`);
+  }
+  for (const d of loaded.ruleset.diagnostics) logger.warn('rule diagnostic', { diagnostic: formatDiagnostic(d) });
+
+  let store: LedgerStore;
+  try {
+    mkdirSync(dirname(resolve(config.dbPath)), { recursive: true });
+    store = await openStore({ path: config.dbPath });
+  } catch (err) {
+    throw new StartError(`cannot open the database ${config.dbPath}: ${(err as Error).message}`);
+  }
+
+  const rulesets = new RulesetHolder(loaded.ruleset, { dir: config.rulesDir, displayDir: config.rulesDisplay });
+  const service = createService({ rulesets, store, now: io.now, keys: config.keys, logger, metrics: createMetrics({ defaultMetrics: true }) });
+  if (config.keys.length === 0)
+    logger.warn('DEVELOPMENT MODE: no API keys configured, every route is open; bound to 127.0.0.1 only. Set DISCOUNTS_API_KEYS or DISCOUNTS_API_KEYS_FILE for production.', {
+      devMode: true,
+    });
+
+  let server: Server;
+  try {
+    server = await new Promise<Server>((ok, fail) => {
+      const s = serve({ fetch: service.app.fetch, port: config.port, hostname: config.host }, () => ok(s as Server)) as Server;
+      s.once('error', fail);
+    });
+  } catch (err) {
+    await store.close();
+    throw new StartError(`cannot listen on ${config.host}:${config.port}: ${(err as Error).message}`);
+  }
+  server.keepAliveTimeout = 65_000;
+  const port = (server.address() as AddressInfo).port;
+  const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+  logger.info('listening', { url, rulesetVersion: loaded.ruleset.version, rules: config.rulesDisplay, db: config.dbPath, keys: config.keys.length, pid: process.pid });
+
+  let closing: Promise<void> | null = null;
+  let resolveClosed!: () => void;
+  const closed = new Promise<void>((r) => (resolveClosed = r));
+  const onHup = () => void service.reload('signal');
+  const onStop = (signal: string) => () => {
+    logger.info('shutting down', { signal });
+    void close();
+  };
+  const stops = { SIGTERM: onStop('SIGTERM'), SIGINT: onStop('SIGINT') };
+
+  const close = (): Promise<void> =>
+    (closing ??= (async () => {
+      if (options.signals) {
+        process.off('SIGHUP', onHup);
+        process.off('SIGTERM', stops.SIGTERM);
+        process.off('SIGINT', stops.SIGINT);
+      }
+      // Stop accepting; idle keep-alive connections close now, busy ones after their response.
+      const done = new Promise<void>((r) => server.close(() => r()));
+      server.closeIdleConnections();
+      const grace = setTimeout(() => {
+        logger.warn('shutdown grace period over: closing open connections');
+        server.closeAllConnections();
+      }, config.shutdownGraceMs ?? 10_000);
+      grace.unref();
+      await done;
+      clearTimeout(grace);
+      await store.close();
+      logger.info('stopped');
+      resolveClosed();
+    })());
+
+  if (options.signals) {
+    process.on('SIGHUP', onHup);
+    process.on('SIGTERM', stops.SIGTERM);
+    process.on('SIGINT', stops.SIGINT);
+  }
+  return { url, service, store, close, closed };
+}
+
+/** The lines `discounts serve` prints for a person: where it listens and a first request to try. */
+export function welcome(url: string, rulesDisplay: string, keys: readonly ApiKey[], demoCart: string | null): string {
+  const auth = keys.length ? ` -H "Authorization: Bearer $DISCOUNTS_KEY"` : '';
+  const lines = [`discounts: serving ${rulesDisplay} on ${url}${keys.length ? '' : ' (development mode: no API keys)'}`];
+  if (demoCart) lines.push(`try: curl -s -X POST ${url}/v1/evaluate -H 'Content-Type: application/json'${auth} --data @${demoCart}`);
+  return lines.join('\n') + '\n';
+}
