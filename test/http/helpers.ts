@@ -90,6 +90,10 @@ export class FaultyStore implements LedgerStore {
   }
 }
 
+/** A Response whose json() is untyped (tests read fields freely). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type Res = Omit<Response, 'json'> & { json(): Promise<any> };
+
 export interface Harness {
   dir: string;
   rulesDir: string;
@@ -99,7 +103,7 @@ export interface Harness {
   service: Service;
   logs: ReturnType<typeof memoryLogger>;
   clock: { now: number };
-  request(path: string, init?: RequestInit & { json?: unknown }): Promise<Response>;
+  request(path: string, init?: RequestInit & { json?: unknown }): Promise<Res>;
   close(): Promise<void>;
 }
 
@@ -129,7 +133,7 @@ export async function harness(options: { extraRules?: Record<string, string>; ke
       const { json, ...rest } = init;
       const headers = new Headers(rest.headers);
       if (json !== undefined && !headers.has('content-type')) headers.set('content-type', 'application/json');
-      return Promise.resolve(service.app.request(path, { ...rest, headers, ...(json !== undefined ? { body: JSON.stringify(json) } : {}) }));
+      return Promise.resolve(service.app.request(path, { ...rest, headers, ...(json !== undefined ? { body: JSON.stringify(json) } : {}) })) as Promise<Res>;
     },
     async close() {
       await store.close();
@@ -161,7 +165,7 @@ export function expectSchema(name: SchemaName, body: unknown): void {
   expect(ok ? [] : validate.errors, `${name} schema`).toEqual([]);
 }
 
-export async function errorOf(res: Response, status: number, code: string): Promise<{ code: string; message: string; details: { path: string; message: string }[]; [k: string]: unknown }> {
+export async function errorOf(res: Res | Response, status: number, code: string): Promise<{ code: string; message: string; details: { path: string; message: string }[]; [k: string]: unknown }> {
   const body = (await res.json()) as { error: { code: string; message: string; details: { path: string; message: string }[] } };
   expect({ status: res.status, code: body.error?.code }, JSON.stringify(body)).toEqual({ status, code });
   expectSchema('Error', body);

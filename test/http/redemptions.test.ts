@@ -32,7 +32,7 @@ describe('POST /v1/redemptions', () => {
 
     // The identical body, keys in another order, an hour later: replayed, not re-priced, not skew-checked.
     h.clock.now += 3600_000;
-    const { lines, ...rest } = { transactionId: 'pos1:0001', ...cart, expectedTotal: quote.total };
+    const { lines, ...rest }: Record<string, unknown> = { transactionId: 'pos1:0001', ...cart, expectedTotal: quote.total };
     const again = await redeem({ lines, ...Object.fromEntries(Object.entries(rest).reverse()) });
     expect(again.status).toBe(200);
     expect(again.headers.get('idempotent-replay')).toBe('true');

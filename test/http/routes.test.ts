@@ -100,10 +100,10 @@ describe('POST /v1/rules/validate', () => {
   });
 
   it('without path, as a new file named after its id, so a duplicate code with another file is found', async () => {
-    const text = 'id: save5-copy\nname: Copy\ntype: fixed\nvalue: 5\ncode: save5\n';
+    const text = 'id: zz-copy\nname: Copy\ntype: fixed\nvalue: 5\ncode: save5\n';
     const body = await (await validate({ text })).json();
-    expect(body.path).toBe('rules/save5-copy.yaml');
-    expect(body.diagnostics).toEqual([expect.objectContaining({ path: 'rules/save5-copy.yaml', severity: 'error', code: 'duplicate_code' })]);
+    expect(body.path).toBe('rules/zz-copy.yaml');
+    expect(body.diagnostics).toEqual([expect.objectContaining({ path: 'rules/zz-copy.yaml', severity: 'error', code: 'duplicate_code' })]);
     const json = await (await validate({ text: JSON.stringify({ id: 'j1', name: 'J', type: 'fixed', value: 1 }) })).json();
     expect(json).toEqual({ path: 'rules/j1.json', diagnostics: [] });
   });
@@ -139,7 +139,7 @@ describe('POST /v1/rules/validate', () => {
 describe('POST /v1/admin/reload', () => {
   it('swaps in the new ruleset; a ruleset with errors is refused (422) and the old one keeps serving', async () => {
     const before = h.rulesets.current!.version;
-    writeFileSync(join(h.rulesDir, 'extra.yaml'), 'id: extra\nname: Extra\ntype: fixed\nvalue: 1\ncode: EXTRA\n');
+    writeFileSync(join(h.rulesDir, 'extra.yaml'), 'id: extra\nname: Extra\ntype: fixed\nvalue: 1\ncode: EXTRA\nstackable: true\n');
     const res = await h.request('/v1/admin/reload', { method: 'POST', headers: ADMIN });
     expect(res.status).toBe(200);
     const body = await res.json();
