@@ -65,6 +65,14 @@ export async function startServe(args: string[], env: Record<string, string> = {
         }
       }
     });
+    // With a log level above info there is no "listening" line; the welcome on stderr has the URL too.
+    run.proc.stderr!.on('data', () => {
+      const m = / on (http:\/\/[0-9.]+:\d+)/.exec(run.err());
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]);
+      }
+    });
     void run.exited.then((code) => {
       clearTimeout(timer);
       reject(new Error(`serve exited (${code}) before listening: ${run.err()}`));
