@@ -143,6 +143,22 @@ describe('POST /v1/redemptions', () => {
     expect((await (await h.request('/v1/redemptions/down1', { headers: POS })).json()).status).toBe('committed');
   });
 
+  it('concurrent sends of one transaction in one process: one commit, the others replay or conflict', async () => {
+    const body = { transactionId: 'race-1', ...demoCart() };
+    const same = await Promise.all([1, 2, 3, 4].map(() => redeem(body)));
+    expect(same.map((r) => r.status).sort()).toEqual([200, 200, 200, 201]);
+    const records = await Promise.all(same.map((r) => r.json()));
+    for (const r of records) expect(r).toEqual(records[0]);
+    const other = await Promise.all([
+      redeem({ transactionId: 'race-2', ...demoCart({ customer: { id: 'c2' } }) }),
+      redeem({ transactionId: 'race-2', ...demoCart({ customer: { id: 'c2' }, codes: [] }) }),
+    ]);
+    expect(other.map((r) => r.status).sort()).toEqual([201, 409]);
+    const winner = await other.find((r) => r.status === 201)!.json();
+    const used = 1 + (ids(winner.applied).includes('save5') ? 1 : 0);
+    expect(await h.store.usageTotals(STORE)).toContainEqual({ discountId: 'save5', used });
+  });
+
   it('only pos and admin keys redeem', async () => {
     await errorOf(await redeem({ transactionId: 'e1', ...demoCart() }, EDITOR), 403, 'forbidden');
     expect((await redeem({ transactionId: 'e1', ...demoCart() }, ADMIN)).status).toBe(201);
