@@ -52,7 +52,7 @@ describe('GET /v1/discounts', () => {
     });
     expect(byId.save5).toMatchObject({ used: 2, remaining: 998 });
     expect(byId.limited).toMatchObject({ used: 2, remaining: 0 });
-    expect(byId['flower-20']).toMatchObject({ remaining: null, schedule: null, activeNow: true });
+    expect(byId['flower-20']).toMatchObject({ used: null, remaining: null, schedule: null, activeNow: true });
     expect(byId['happy-hour-prerolls'].activeNow).toBe(true);
     expect(byId['happy-hour-prerolls'].schedule!.summary).toContain('16:00-18:00');
     h.clock.now = Date.parse('2026-11-21T16:30:00-08:00'); // Saturday

@@ -23,7 +23,8 @@ export interface DiscountView {
   schedule: { start: string | null; end: string | null; days: string[] | null; hours: { from: string; to: string } | null; summary: string } | null;
   usageLimit: number | null;
   perCustomerLimit: number | null;
-  used: number;
+  /** Uses counted against usageLimit; null without a usageLimit (the ledger counts only limited uses). */
+  used: number | null;
   remaining: number | null;
   state: DiscountState;
   activeNow: boolean;
@@ -69,7 +70,7 @@ export function discountViews(served: ServedRuleset, nowMs: number, used: Readon
       schedule: s && { start: s.start, end: s.end, days: s.days, hours: s.hours, summary: summary.get(d.id) ?? '' },
       usageLimit: d.usageLimit,
       perCustomerLimit: d.perCustomerLimit,
-      used: n,
+      used: d.usageLimit === null ? null : n,
       remaining: d.usageLimit === null ? null : Math.max(0, d.usageLimit - n),
       state,
       activeNow: !fails('OUTSIDE_SCHEDULE'),
@@ -88,7 +89,7 @@ export function discountRoutes(app: Hono, ctx: RouteContext): void {
   app.get('/v1/discounts', ctx.scope('pos', 'editor'), async (c) => {
     const served = ctx.ruleset();
     const now = ctx.now();
-    const used = await usedCounts(served, served.limits.map((l) => l.discountId));
+    const used = await usedCounts(served, served.limits.filter((l) => l.usageLimit !== null).map((l) => l.discountId));
     return c.json({ rulesetVersion: served.version, at: isoInstant(now), discounts: discountViews(served, now, used) });
   });
 
@@ -98,7 +99,7 @@ export function discountRoutes(app: Hono, ctx: RouteContext): void {
     const pd = served.prepared.byId.get(id);
     if (!pd) throw new ApiError('not_found', `no discount with id '${id.slice(0, 64)}' in ruleset ${served.version}`, { details: [{ path: 'id', message: 'unknown discount' }] });
     const now = ctx.now();
-    const used = await usedCounts(served, served.limits.some((l) => l.discountId === id) ? [id] : []);
+    const used = await usedCounts(served, pd.discount.usageLimit !== null ? [id] : []);
     return c.json(discountViews(served, now, used).find((v) => v.id === id)!);
   });
 }
