@@ -14,6 +14,8 @@ const INERT_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 const MAYBE_INERT = /__proto__|constructor|prototype|\\u/;
 
 const reviver = (key: string, value: unknown) => (INERT_KEYS.has(key) ? undefined : value);
+// Non-streaming decode calls keep no state, so one decoder serves every request.
+const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /** JSON.parse without the inert keys. Throws SyntaxError. */
 export function parseJsonSafe(text: string): unknown {
@@ -54,7 +56,7 @@ export async function readJsonBody(c: Context, options: { optional?: boolean; li
   }
   let text: string;
   try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    text = utf8.decode(bytes);
   } catch {
     throw new ApiError('invalid_request', 'the request body is not valid UTF-8', { details: [{ path: '', message: 'not valid UTF-8' }] });
   }

@@ -240,7 +240,9 @@ describe('health, readiness, metrics, OpenAPI', () => {
   });
 
   it('404 not_found and 405 method_not_allowed answer with the error body', async () => {
-    await errorOf(await h.request('/v1/nothing', { headers: POS }), 404, 'not_found');
+    const missing = await h.request('/v1/nothing', { headers: { ...POS, 'X-Request-Id': 'nf-1' } });
+    expect(missing.headers.get('x-request-id')).toBe('nf-1');
+    await errorOf(missing, 404, 'not_found');
     const res = await h.request('/v1/evaluate', { headers: POS });
     expect(res.headers.get('allow')).toBe('POST');
     await errorOf(res, 405, 'method_not_allowed');
@@ -259,8 +261,9 @@ describe('auth', () => {
   const evaluate = (headers: Record<string, string>) => h.request('/v1/evaluate', { method: 'POST', headers, json: demoCart() });
 
   it('401 without a key, with an unknown key or another scheme; 403 for the wrong scope', async () => {
-    let res = await evaluate({});
+    let res = await evaluate({ 'X-Request-Id': 'unauth-1' });
     expect(res.headers.get('www-authenticate')).toBe('Bearer');
+    expect(res.headers.get('x-request-id')).toBe('unauth-1');
     await errorOf(res, 401, 'unauthorized');
     await errorOf(await evaluate({ Authorization: 'Bearer pos-key-2' }), 401, 'unauthorized');
     await errorOf(await evaluate({ Authorization: 'Basic cG9zOnBvcy1rZXktMQ==' }), 401, 'unauthorized');
