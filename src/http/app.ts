@@ -9,7 +9,7 @@ import { HTTPException } from 'hono/http-exception';
 import { matchedRoutes } from 'hono/route';
 import type { LedgerStore } from '../store/types.js';
 import { Keyring, type ApiKey } from './auth.js';
-import { makeContext, type RouteContext } from './context.js';
+import { makeContext, type AppEnv, type AppHono, type RouteContext } from './context.js';
 import { ApiError } from './errors.js';
 import { createLogger, type Logger } from './logger.js';
 import { createMetrics, type Metrics } from './metrics.js';
@@ -36,7 +36,7 @@ export interface AppDeps {
 }
 
 export interface Service {
-  app: Hono;
+  app: AppHono;
   metrics: Metrics;
   /** Reloads the rules directory (the admin route and SIGHUP). */
   reload(trigger: 'http' | 'signal'): Promise<LoadOutcome>;
@@ -44,7 +44,7 @@ export interface Service {
 
 const REQUEST_ID = /^[A-Za-z0-9._:@/+=-]{1,128}$/;
 
-export function createApp(deps: AppDeps): Hono {
+export function createApp(deps: AppDeps): AppHono {
   return createService(deps).app;
 }
 
@@ -84,14 +84,14 @@ export function createService(deps: AppDeps): Service {
     reload,
   });
 
-  const app = new Hono();
+  const app = new Hono<AppEnv>();
   const registered: { method: string; path: RegExp }[] = [];
 
   app.use('*', async (c, next) => {
     const started = performance.now();
     const incoming = c.req.header('x-request-id');
     const requestId = incoming && REQUEST_ID.test(incoming) ? incoming : randomUUID();
-    c.set('requestId' as never, requestId as never);
+    c.set('requestId', requestId);
     await next();
     c.header('X-Request-Id', requestId);
     const route = routeOf(c);
@@ -123,24 +123,24 @@ export function createService(deps: AppDeps): Service {
 
   app.onError((err, c) => {
     if (err instanceof ApiError) {
-      if (err.status >= 500) logger.warn('request failed', { requestId: c.get('requestId' as never), code: err.code, error: err.message });
+      if (err.status >= 500) logger.warn('request failed', { requestId: c.get('requestId'), code: err.code, error: err.message });
       return respond(c, err);
     }
     if (err instanceof HTTPException && err.status < 500) return respond(c, new ApiError('invalid_request', err.message || 'bad request'));
-    logger.error('unexpected error', { requestId: c.get('requestId' as never), method: c.req.method, path: c.req.path, error: err });
+    logger.error('unexpected error', { requestId: c.get('requestId'), method: c.req.method, path: c.req.path, error: err });
     return respond(c, new ApiError('internal_error', 'an unexpected error occurred; it has been logged with this request id'));
   });
 
   return { app, metrics, reload };
 }
 
-function respond(c: Context, err: ApiError): Response {
+function respond(c: Context<AppEnv>, err: ApiError): Response {
   for (const [k, v] of Object.entries(err.headers)) c.header(k, v);
   return c.json(err.body(), err.status);
 }
 
 /** The route pattern that answered (e.g. /v1/redemptions/:transactionId), or "unmatched". */
-function routeOf(c: Context): string {
+function routeOf(c: Context<AppEnv>): string {
   const routes = matchedRoutes(c).filter((r) => r.method !== 'ALL');
   return routes.length ? routes[routes.length - 1].path : 'unmatched';
 }

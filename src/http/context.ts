@@ -1,7 +1,7 @@
 // What every route gets: the dependencies, the scope guard, the served ruleset (or a 503), and the
 // helpers that turn store failures into 503s. Routes stay thin over these.
 
-import type { MiddlewareHandler } from 'hono';
+import type { Hono, MiddlewareHandler } from 'hono';
 import { formatDate, wallTimeAt } from '../domain/time.js';
 import { StoreUnavailableError, type LedgerStore } from '../store/types.js';
 import { requireScope, type Keyring, type Scope } from './auth.js';
@@ -9,6 +9,10 @@ import { unavailable } from './errors.js';
 import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
 import type { RulesetHolder, ServedRuleset } from './ruleset.js';
+
+/** The app's Hono environment: the request id every handler and the error mapping can read. */
+export type AppEnv = { Variables: { requestId: string } };
+export type AppHono = Hono<AppEnv>;
 
 export interface RouteContext {
   rulesets: RulesetHolder;

@@ -2,7 +2,7 @@
 // clock. The schedule checks are the engine's own compiled predicates (NOT_STARTED, EXPIRED,
 // OUTSIDE_SCHEDULE) run on the clock facts, so the listing never disagrees with evaluate.
 
-import type { Hono } from 'hono';
+import type { AppHono } from '../context.js';
 import type { EligibilityReason } from '../../domain/types.js';
 import { evaluationFacts } from '../../engine/evaluate.js';
 import { posSheet } from '../../pos/sheet.js';
@@ -79,7 +79,7 @@ export function discountViews(served: ServedRuleset, nowMs: number, used: Readon
   });
 }
 
-export function discountRoutes(app: Hono, ctx: RouteContext): void {
+export function discountRoutes(app: AppHono, ctx: RouteContext): void {
   const usedCounts = async (served: ServedRuleset, ids: readonly string[]): Promise<Map<string, number>> => {
     if (!ids.length) return new Map();
     const rows = await ctx.ledger('read usage', () => ctx.store.usageTotals(served.compiled.policy.store));

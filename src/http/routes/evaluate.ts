@@ -2,7 +2,7 @@
 // the ledger cannot be read, the cart is priced with usage 0 and `limitsChecked: false`: the
 // redemption checks the limits.
 
-import type { Hono } from 'hono';
+import type { AppHono } from '../context.js';
 import type { EvaluateRequest, Usage } from '../../domain/types.js';
 import { normalizeCode } from '../../dsl/compile.js';
 import { evaluate } from '../../engine/evaluate.js';
@@ -23,7 +23,7 @@ export function limitsFor(served: ServedRuleset, req: EvaluateRequest): Discount
   return served.limits.filter((l) => ids.has(l.discountId));
 }
 
-export function evaluateRoutes(app: Hono, ctx: RouteContext): void {
+export function evaluateRoutes(app: AppHono, ctx: RouteContext): void {
   app.post('/v1/evaluate', ctx.scope('pos', 'editor'), async (c) => {
     const body = await readJsonBody(c);
     const req = parseEvaluateRequest(body);

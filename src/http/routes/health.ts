@@ -2,11 +2,11 @@
 // required: evaluate keeps serving through a database outage), GET /metrics (admin),
 // GET /openapi.json.
 
-import type { Hono } from 'hono';
+import type { AppHono } from '../context.js';
 import type { RouteContext } from '../context.js';
 import { unavailable } from '../errors.js';
 
-export function healthRoutes(app: Hono, ctx: RouteContext, openapi: () => unknown): void {
+export function healthRoutes(app: AppHono, ctx: RouteContext, openapi: () => unknown): void {
   app.get('/healthz', (c) => c.json({ status: 'ok' }, 200));
 
   app.get('/readyz', async (c) => {

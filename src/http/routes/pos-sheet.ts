@@ -1,7 +1,7 @@
 // GET /v1/pos/sheet?format=json|csv: the POS sheet of the served ruleset (what `discounts
 // pos-sheet` prints for the same rules).
 
-import type { Hono } from 'hono';
+import type { AppHono } from '../context.js';
 import { posSheet, posSheetCsv, type PosSheet } from '../../pos/sheet.js';
 import type { RouteContext } from '../context.js';
 import { ApiError } from '../errors.js';
@@ -9,7 +9,7 @@ import type { ServedRuleset } from '../ruleset.js';
 
 const sheets = new WeakMap<ServedRuleset, PosSheet>();
 
-export function posSheetRoutes(app: Hono, ctx: RouteContext): void {
+export function posSheetRoutes(app: AppHono, ctx: RouteContext): void {
   app.get('/v1/pos/sheet', ctx.scope('pos', 'editor'), (c) => {
     const format = c.req.query('format') ?? 'json';
     if (format !== 'json' && format !== 'csv')

@@ -3,7 +3,8 @@
 // before the clock, so a retry of an old sale still replays) -> clock skew of `at` -> the store's
 // transaction (price again with the usage read there, take usage with conditional updates).
 
-import type { Context, Hono } from 'hono';
+import type { Context } from 'hono';
+import type { AppHono } from '../context.js';
 import { parseDateTime, toEpoch } from '../../domain/time.js';
 import { evaluate } from '../../engine/evaluate.js';
 import type { RedemptionRecord } from '../../store/types.js';
@@ -15,7 +16,7 @@ import { limitsFor } from './evaluate.js';
 
 export const TRANSACTION_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
-export function redemptionRoutes(app: Hono, ctx: RouteContext): void {
+export function redemptionRoutes(app: AppHono, ctx: RouteContext): void {
   const replay = (c: Context, record: RedemptionRecord) => {
     ctx.metrics.redemptions.inc({ outcome: 'replay' });
     c.header('Idempotent-Replay', 'true');

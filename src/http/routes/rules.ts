@@ -1,13 +1,13 @@
 // POST /v1/rules/validate (editor) and POST /v1/admin/reload (admin).
 
-import type { Hono } from 'hono';
+import type { AppHono } from '../context.js';
 import { readJsonBody } from '../body.js';
 import type { RouteContext } from '../context.js';
 import { ApiError } from '../errors.js';
 import { parseBody } from '../schemas.js';
 import { validateDraft } from '../validate-draft.js';
 
-export function rulesRoutes(app: Hono, ctx: RouteContext): void {
+export function rulesRoutes(app: AppHono, ctx: RouteContext): void {
   app.post('/v1/rules/validate', ctx.scope('editor'), async (c) => {
     const draft = parseBody<{ text: string; path?: string }>('RulesValidateRequest', await readJsonBody(c));
     return c.json(validateDraft(ctx.ruleset(), draft), 200);
