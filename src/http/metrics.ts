@@ -33,7 +33,7 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
     registers,
   });
   const evaluations = new Counter({ name: 'discounts_evaluations_total', help: 'Carts priced by POST /v1/evaluate', labelNames: ['limits_checked'] as const, registers });
-  const redemptions = new Counter({ name: 'discounts_redemptions_total', help: 'POST /v1/redemptions outcomes (committed, replay, conflict, price_changed, clock_skew, unavailable)', labelNames: ['outcome'] as const, registers });
+  const redemptions = new Counter({ name: 'discounts_redemptions_total', help: 'POST /v1/redemptions outcomes (committed, replay, conflict, price_changed, clock_skew)', labelNames: ['outcome'] as const, registers });
   const voids = new Counter({ name: 'discounts_voids_total', help: 'Voids (voided, already_voided)', labelNames: ['outcome'] as const, registers });
   const rejections = new Counter({ name: 'discounts_rejections_total', help: 'Discounts rejected in evaluate and redemption responses, by reason', labelNames: ['reason'] as const, registers });
   const rulesetInfo = new Gauge({ name: 'discounts_ruleset_info', help: 'The served ruleset (value 1, version as label)', labelNames: ['version'] as const, registers });

@@ -4,12 +4,11 @@
 // transaction (price again with the usage read there, take usage with conditional updates).
 
 import type { Context } from 'hono';
-import type { AppHono } from '../context.js';
 import { parseDateTime, toEpoch } from '../../domain/time.js';
 import { evaluate } from '../../engine/evaluate.js';
 import type { RedemptionRecord } from '../../store/types.js';
 import { canonicalJson, readJsonBody } from '../body.js';
-import { customerIdOf, isoInstant, localDate, type RouteContext } from '../context.js';
+import { customerIdOf, isoInstant, localDate, type AppHono, type RouteContext } from '../context.js';
 import { ApiError } from '../errors.js';
 import { parseBody, parseRedemptionRequest } from '../schemas.js';
 import { limitsFor } from './evaluate.js';
