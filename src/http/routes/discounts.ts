@@ -2,12 +2,11 @@
 // clock. The schedule checks are the engine's own compiled predicates (NOT_STARTED, EXPIRED,
 // OUTSIDE_SCHEDULE) run on the clock facts, so the listing never disagrees with evaluate.
 
-import type { AppHono } from '../context.js';
 import type { EligibilityReason } from '../../domain/types.js';
 import { evaluationFacts } from '../../engine/evaluate.js';
 import { posSheet } from '../../pos/sheet.js';
 import { ApiError } from '../errors.js';
-import { isoInstant, type RouteContext } from '../context.js';
+import { isoInstant, type AppHono, type RouteContext } from '../context.js';
 import type { ServedRuleset } from '../ruleset.js';
 
 export type DiscountState = 'paused' | 'scheduled' | 'expired' | 'exhausted' | 'active';

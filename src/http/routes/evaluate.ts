@@ -2,13 +2,12 @@
 // the ledger cannot be read, the cart is priced with usage 0 and `limitsChecked: false`: the
 // redemption checks the limits.
 
-import type { AppHono } from '../context.js';
 import type { EvaluateRequest, Usage } from '../../domain/types.js';
 import { normalizeCode } from '../../dsl/compile.js';
 import { evaluate } from '../../engine/evaluate.js';
 import { StoreUnavailableError, type DiscountLimit } from '../../store/types.js';
 import { readJsonBody } from '../body.js';
-import { customerIdOf, type RouteContext } from '../context.js';
+import { customerIdOf, type AppHono, type RouteContext } from '../context.js';
 import type { ServedRuleset } from '../ruleset.js';
 import { parseEvaluateRequest } from '../schemas.js';
 

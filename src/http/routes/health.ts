@@ -2,8 +2,7 @@
 // required: evaluate keeps serving through a database outage), GET /metrics (admin),
 // GET /openapi.json.
 
-import type { AppHono } from '../context.js';
-import type { RouteContext } from '../context.js';
+import type { AppHono, RouteContext } from '../context.js';
 import { unavailable } from '../errors.js';
 
 export function healthRoutes(app: AppHono, ctx: RouteContext, openapi: () => unknown): void {

@@ -1,9 +1,8 @@
 // GET /v1/pos/sheet?format=json|csv: the POS sheet of the served ruleset (what `discounts
 // pos-sheet` prints for the same rules).
 
-import type { AppHono } from '../context.js';
 import { posSheet, posSheetCsv, type PosSheet } from '../../pos/sheet.js';
-import type { RouteContext } from '../context.js';
+import type { AppHono, RouteContext } from '../context.js';
 import { ApiError } from '../errors.js';
 import type { ServedRuleset } from '../ruleset.js';
 

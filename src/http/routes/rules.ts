@@ -1,8 +1,7 @@
 // POST /v1/rules/validate (editor) and POST /v1/admin/reload (admin).
 
-import type { AppHono } from '../context.js';
 import { readJsonBody } from '../body.js';
-import type { RouteContext } from '../context.js';
+import type { AppHono, RouteContext } from '../context.js';
 import { ApiError } from '../errors.js';
 import { parseBody } from '../schemas.js';
 import { validateDraft } from '../validate-draft.js';
