@@ -2,6 +2,7 @@
 // start (exit 2), SIGHUP reload, graceful SIGTERM with a request in flight.
 
 import { mkdtempSync, cpSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -54,6 +55,19 @@ describe('discounts serve', () => {
     const run = runServe(['--rules', join(dir, 'rules'), '--db', join(dir, 'nokeys.db'), '--host', '0.0.0.0', '--port', '0']);
     expect(await run.exited).toBe(2);
     expect(run.err()).toContain('no API keys configured');
+  });
+
+  it('exits 2 when the port is taken', async () => {
+    const blocker = createServer();
+    await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
+    const port = (blocker.address() as AddressInfo).port;
+    try {
+      const run = runServe(['--rules', join(dir, 'rules'), '--db', join(dir, 'taken.db'), '--port', String(port)]);
+      expect(await run.exited).toBe(2);
+      expect(run.err()).toContain(`cannot listen on 127.0.0.1:${port}`);
+    } finally {
+      blocker.close();
+    }
   });
 
   it('exits 2 for a bad option value', async () => {
