@@ -55,13 +55,21 @@ function schemaDetails(validate: ValidateFunction, body: unknown, keep: (p: (str
   if (validate(body)) return [];
   return schemaIssues(validate.errors, body)
     .filter((i) => keep(i.pointer, i.message))
-    .map((i) => ({ path: pointer(i.pointer), message: HINTS[i.message] ?? i.message }));
+    .map((i) => ({ path: pointer(i.pointer), message: hint(i.pointer, body) ?? i.message }));
 }
 
-const HINTS: Record<string, string> = {
-  'transactionId: must match pattern "^[A-Za-z0-9._:-]{1,128}$"': 'transactionId: must be 1-128 letters, digits, dots, underscores, colons or hyphens',
-  'path: must match pattern "^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}\\.(yaml|yml|json)$"': 'path: must be a file name in the rules directory ending in .yaml, .yml or .json',
+/** What a string field that fails its pattern must look like, in words (the pattern's own wording is generic). */
+export const PATTERNS: Record<'transactionId' | 'path', { test: RegExp; message: string }> = {
+  transactionId: { test: /^[A-Za-z0-9._:-]{1,128}$/, message: 'transactionId: must be 1-128 letters, digits, dots, underscores, colons or hyphens' },
+  path: { test: /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}\.(yaml|yml|json)$/, message: 'path: must be a file name in the rules directory ending in .yaml, .yml or .json' },
 };
+
+function hint(p: readonly (string | number)[], body: unknown): string | undefined {
+  if (p.length !== 1 || typeof p[0] !== 'string' || !Object.hasOwn(PATTERNS, p[0])) return undefined;
+  const value = (body as Record<string, unknown>)[p[0]];
+  const rule = PATTERNS[p[0] as keyof typeof PATTERNS];
+  return typeof value === 'string' && !rule.test.test(value) ? rule.message : undefined;
+}
 
 function invalid(details: ErrorDetail[]): ApiError {
   return new ApiError('invalid_request', details.length === 1 ? details[0].message : `the request has ${details.length} errors`, { details });

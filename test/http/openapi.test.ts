@@ -2,6 +2,7 @@
 // in review; every $ref resolves and every route of the app is documented.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { API_SCHEMAS, PATTERNS } from '../../src/http/schemas.js';
 import { harness, type Harness } from './helpers.js';
 
 let h: Harness;
@@ -16,6 +17,12 @@ describe('GET /openapi.json', () => {
     expect(res.status).toBe(200);
     const doc = await res.json();
     await expect(JSON.stringify(doc, null, 2) + '\n').toMatchFileSnapshot('./openapi.snapshot.json');
+  });
+
+  it('the patterns the error messages describe are the schemas` patterns', () => {
+    expect(PATTERNS.transactionId.test.source).toBe(API_SCHEMAS.RedemptionRequest.properties.transactionId.pattern);
+    expect(PATTERNS.transactionId.test.source).toBe(API_SCHEMAS.RedemptionRecord.properties.transactionId.pattern);
+    expect(PATTERNS.path.test.source).toBe(API_SCHEMAS.RulesValidateRequest.properties.path.pattern);
   });
 
   it('every $ref resolves inside the document', async () => {

@@ -81,7 +81,7 @@ describe('POST /v1/redemptions', () => {
 
   it('400 invalid_request for its own fields and the cart, with every path', async () => {
     let e = await errorOf(await redeem(demoCart()), 400, 'invalid_request');
-    expect(e.details).toEqual([{ path: '', message: "document: missing required property 'transactionId'" }]);
+    expect(e.details).toEqual([{ path: '', message: expect.stringContaining("missing required property 'transactionId'") }]);
     e = await errorOf(await redeem({ transactionId: 'has space', ...demoCart(), expectedTotal: -1 }), 400, 'invalid_request');
     expect(e.details.map((d) => d.path)).toEqual(['/expectedTotal', '/transactionId']);
     expect(e.details[1].message).toMatch(/1-128 letters, digits/);

@@ -10,10 +10,10 @@ import type { RedemptionRecord } from '../../store/types.js';
 import { canonicalJson, readJsonBody } from '../body.js';
 import { customerIdOf, isoInstant, localDate, type AppHono, type RouteContext } from '../context.js';
 import { ApiError } from '../errors.js';
-import { parseBody, parseRedemptionRequest } from '../schemas.js';
+import { parseBody, parseRedemptionRequest, PATTERNS } from '../schemas.js';
 import { limitsFor } from './evaluate.js';
 
-export const TRANSACTION_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+export const TRANSACTION_ID = PATTERNS.transactionId.test;
 
 export function redemptionRoutes(app: AppHono, ctx: RouteContext): void {
   const replay = (c: Context, record: RedemptionRecord) => {
