@@ -7,6 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveServeConfig } from '../../src/cli/serve.js';
+import { startService } from '../../src/main.js';
+import { request as httpRequest } from 'node:http';
 import { demoCart, ROOT } from './helpers.js';
 import { killAll, runServe, startServe } from './process.js';
 
@@ -115,5 +117,52 @@ describe('discounts serve', () => {
     expect(await server.exited).toBe(0);
     expect(server.logs.map((l) => l.msg)).toContain('stopped');
     await expect(fetch(`${server.url}/healthz`)).rejects.toThrow();
+  });
+});
+
+describe('bodies over a real socket (read from the Node request)', () => {
+  it('parses JSON, refuses 413 by Content-Length or once a chunked body passes 1 MiB, 415, and empty optional bodies', async () => {
+    const logs: string[] = [];
+    const running = await startService(
+      { rulesDir: join(dir, 'rules'), rulesDisplay: 'rules', dbPath: join(dir, 'socket.db'), port: 0, host: '127.0.0.1', keys: [], logLevel: 'warn' },
+      { stderr: () => {}, log: (l) => logs.push(l), now: Date.now },
+    );
+    try {
+      const send = (path: string, headers: Record<string, string>, chunks: (string | Buffer)[]) =>
+        new Promise<{ status: number; body: string }>((resolve, reject) => {
+          const url = new URL(path, running.url);
+          const req = httpRequest({ host: url.hostname, port: url.port, path: url.pathname, method: 'POST', headers }, (res) => {
+            let body = '';
+            res.on('data', (d) => (body += d));
+            res.on('end', () => resolve({ status: res.statusCode!, body }));
+          });
+          req.on('error', reject);
+          for (const c of chunks) req.write(c);
+          req.end();
+        });
+      const cart = JSON.stringify(demoCart());
+      let r = await send('/v1/evaluate', { 'content-type': 'application/json' }, [cart.slice(0, 50), cart.slice(50)]);
+      expect(r.status).toBe(200);
+      expect(JSON.parse(r.body).total).toBeGreaterThan(0);
+      r = await send('/v1/evaluate', { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(cart)) }, [cart]);
+      expect(r.status).toBe(200);
+      const big = Buffer.alloc(64 * 1024, 0x20);
+      r = await send('/v1/evaluate', { 'content-type': 'application/json' }, Array.from({ length: 40 }, () => big)); // chunked, 2.5 MiB
+      expect(r.status).toBe(413);
+      expect(JSON.parse(r.body).error.code).toBe('payload_too_large');
+      r = await send('/v1/evaluate', { 'content-type': 'text/plain' }, [cart]);
+      expect(r.status).toBe(415);
+      r = await send('/v1/evaluate', { 'content-type': 'application/json' }, ['{"lines": [']);
+      expect(JSON.parse(r.body).error.code).toBe('invalid_request');
+      r = await send('/v1/redemptions', { 'content-type': 'application/json' }, [JSON.stringify({ transactionId: 'sock-1', ...demoCart() })]);
+      expect(r.status).toBe(201);
+      r = await send('/v1/redemptions/sock-1/void', {}, []);
+      expect(r.status).toBe(200);
+      expect(JSON.parse(r.body).status).toBe('voided');
+      // The server still answers after the refusals (connections drained or closed cleanly).
+      expect((await fetch(`${running.url}/healthz`)).status).toBe(200);
+    } finally {
+      await running.close();
+    }
   });
 });
