@@ -38,8 +38,13 @@ const median = (xs: number[]) => {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 };
 
-function spawnChild(args: string[], env: Record<string, string>, ready: RegExp): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, args, { cwd: ROOT, env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+/**
+ * Starts a server child and waits for `ready` on its output. With `logsToNull`, its stdout (the
+ * JSON request log) goes straight to /dev/null: a pipe read by this busy load generator would fill
+ * up and block the server's log writes, measuring the pipe instead of the service.
+ */
+function spawnChild(args: string[], env: Record<string, string>, ready: RegExp, logsToNull = false): Promise<{ url: string; child: ChildProcess }> {
+  const child = spawn(process.execPath, args, { cwd: ROOT, env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', logsToNull ? 'ignore' : 'pipe', 'pipe'] });
   children.add(child);
   let text = '';
   return new Promise((resolve, reject) => {
@@ -52,7 +57,7 @@ function spawnChild(args: string[], env: Record<string, string>, ready: RegExp):
         resolve({ url: m[1].startsWith('http') ? m[1] : `http://127.0.0.1:${m[1]}`, child });
       }
     };
-    child.stdout!.on('data', onData);
+    child.stdout?.on('data', onData);
     child.stderr!.on('data', onData);
     child.once('exit', (code) => reject(new Error(`child exited ${code}: ${text}`)));
   });
@@ -67,12 +72,9 @@ function stop(child: ChildProcess): Promise<void> {
   });
 }
 
-/** `discounts serve` on a rules directory, logging at info (one line per request) to /dev/null. */
+/** `discounts serve` on a rules directory, logging at info (one JSON line per request) to /dev/null. */
 async function serveRules(rulesDir: string, db: string) {
-  const s = await spawnChild([join(ROOT, 'bin', 'discounts.js'), 'serve', '--rules', rulesDir, '--db', db, '--port', '0'], {}, / on (http:\/\/127\.0\.0\.1:\d+)/);
-  s.child.stdout!.removeAllListeners('data');
-  s.child.stdout!.resume();
-  return s;
+  return spawnChild([join(ROOT, 'bin', 'discounts.js'), 'serve', '--rules', rulesDir, '--db', db, '--port', '0'], {}, / on (http:\/\/127\.0\.0\.1:\d+)/, true);
 }
 
 async function bare(bodyFile: string) {
