@@ -137,6 +137,8 @@ export interface StorePolicyDocument {
   minimumUnitPrice?: number;
   maxDiscountPercent?: number;
   pos?: string;
+  /** The rule editor's save behaviour; not part of the compiled policy or the ruleset version. */
+  editor?: { autoReload?: boolean };
 }
 
 /** The store policy with defaults applied and amounts converted to minor units. */

@@ -16,6 +16,8 @@ import { createMetrics, type Metrics } from './metrics.js';
 import { buildOpenApi } from './openapi.js';
 import type { LoadOutcome, RulesetHolder } from './ruleset.js';
 import { discountRoutes } from './routes/discounts.js';
+import { editorRoutes } from './routes/editor.js';
+import { editorPageRoutes } from './routes/editor-page.js';
 import { evaluateRoutes } from './routes/evaluate.js';
 import { healthRoutes } from './routes/health.js';
 import { posSheetRoutes } from './routes/pos-sheet.js';
@@ -33,6 +35,8 @@ export interface AppDeps {
   metrics?: Metrics;
   /** How far a redemption's `at` may be from the clock (default 5 minutes). */
   maxClockSkewMs?: number;
+  /** The built editor page served at /editor (default dist/editor in the package). */
+  editorDir?: string;
 }
 
 export interface Service {
@@ -102,11 +106,13 @@ export function createService(deps: AppDeps): Service {
     logger.info('request', { requestId, method: c.req.method, route, path: c.req.path, status: c.res.status, durationMs: Math.round(seconds * 1e6) / 1e3 });
   });
 
+  editorPageRoutes(app, deps.editorDir);
   evaluateRoutes(app, ctx);
   redemptionRoutes(app, ctx);
   discountRoutes(app, ctx);
   posSheetRoutes(app, ctx);
   rulesRoutes(app, ctx);
+  editorRoutes(app, ctx);
   let openapi: unknown = null;
   healthRoutes(app, ctx, () => (openapi ??= buildOpenApi()));
 

@@ -16,12 +16,15 @@ export const ERROR_CODES = [
   'payload_too_large',
   'unsupported_media_type',
   'invalid_ruleset',
+  'invalid_rule',
+  'precondition_failed',
+  'precondition_required',
   'unavailable',
   'internal_error',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
-const STATUS: Record<ErrorCode, 400 | 401 | 403 | 404 | 405 | 409 | 413 | 415 | 422 | 500 | 503> = {
+const STATUS: Record<ErrorCode, 400 | 401 | 403 | 404 | 405 | 409 | 412 | 413 | 415 | 422 | 428 | 500 | 503> = {
   invalid_request: 400,
   clock_skew: 400,
   unauthorized: 401,
@@ -33,6 +36,9 @@ const STATUS: Record<ErrorCode, 400 | 401 | 403 | 404 | 405 | 409 | 413 | 415 | 
   payload_too_large: 413,
   unsupported_media_type: 415,
   invalid_ruleset: 422,
+  invalid_rule: 422,
+  precondition_failed: 412,
+  precondition_required: 428,
   internal_error: 500,
   unavailable: 503,
 };
@@ -51,8 +57,10 @@ export interface ErrorBody {
     details: ErrorDetail[];
     /** price_changed: the new pricing. */
     evaluation?: EvaluateResponse;
-    /** invalid_ruleset: the diagnostics as `discounts validate --json` prints them. */
+    /** invalid_ruleset and invalid_rule: the diagnostics as `discounts validate --json` prints them. */
     diagnostics?: Diagnostic[];
+    /** precondition_failed: the file's current revision (null when it no longer exists). */
+    revision?: string | null;
   };
 }
 
@@ -60,7 +68,7 @@ export class ApiError extends Error {
   readonly status: (typeof STATUS)[ErrorCode];
   readonly code: ErrorCode;
   readonly details: ErrorDetail[];
-  readonly extra: Pick<ErrorBody['error'], 'evaluation' | 'diagnostics'>;
+  readonly extra: Pick<ErrorBody['error'], 'evaluation' | 'diagnostics' | 'revision'>;
   readonly headers: Record<string, string>;
 
   constructor(

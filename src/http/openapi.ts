@@ -42,6 +42,9 @@ const BODY_ERRORS = {
 };
 const txParam = { name: 'transactionId', in: 'path', required: true, schema: { type: 'string', pattern: '^[A-Za-z0-9._:-]{1,128}$' } };
 const sec = (...scopes: string[]) => [{ bearer: scopes }];
+const ruleId = { name: 'id', in: 'path', required: true, schema: { type: 'string', pattern: '^[a-z0-9][a-z0-9-]{0,63}$' } };
+const etagHeader = { ETag: { description: 'The revision in quotes.', schema: { type: 'string' } } };
+const ifMatch = (description: string) => ({ name: 'If-Match', in: 'header', required: false, description, schema: { type: 'string' } });
 
 /** The API's version (the /v1 routes), not the package's. */
 export const API_VERSION = '1.0.0';
@@ -145,6 +148,69 @@ export function buildOpenApi(): Record<string, unknown> {
           security: sec('editor', 'admin'),
           requestBody: { required: true, content: json('RulesValidateRequest') },
           responses: { '200': ok('Diagnostics, as discounts validate --json prints them', 'RulesValidateResponse'), ...BODY_ERRORS, ...COMMON },
+        },
+      },
+      '/v1/rules': {
+        get: {
+          operationId: 'listRules',
+          summary: 'The rule files on disk: id, name, state (or error), diagnostics, and whether each is live (served) or saved, not live.',
+          security: sec('editor', 'admin'),
+          responses: { '200': ok('The rule files', 'RuleList'), ...COMMON, '503': unavailable },
+        },
+      },
+      '/v1/rules/{id}': {
+        get: {
+          operationId: 'getRule',
+          summary: 'A rule file with its revision (ETag); ?at=head gives the version in git HEAD. id store gives store.yaml (read-only).',
+          security: sec('editor', 'admin'),
+          parameters: [ruleId, { name: 'at', in: 'query', required: false, schema: { const: 'head' } }],
+          responses: { '200': ok('The file', 'RuleFile', etagHeader), '400': error('invalid_request: not a rule id, or an unknown at'), ...COMMON, '404': error('not_found: no such file (or no git HEAD version)') },
+        },
+        put: {
+          operationId: 'saveRule',
+          summary: 'Save a rule file atomically (<id>.yaml when new). Does not change what is served unless store.yaml has editor.autoReload: true.',
+          security: sec('editor', 'admin'),
+          parameters: [ruleId, ifMatch('the revision you edited; required when the file exists')],
+          requestBody: { required: true, content: json('RuleWriteRequest') },
+          responses: {
+            '201': ok('Created', 'RuleWriteResponse', etagHeader),
+            '200': ok('Replaced', 'RuleWriteResponse', etagHeader),
+            ...BODY_ERRORS,
+            ...COMMON,
+            '403': error('forbidden: the key lacks the scope, store.yaml (read-only), or a symbolic link out of the rules directory'),
+            '412': error('precondition_failed: If-Match is stale (error.revision is the current revision), or If-None-Match: * and the file exists'),
+            '422': error('invalid_rule: the text has errors, or its id is not {id} (error.diagnostics)'),
+            '428': error('precondition_required: the file exists and If-Match is missing'),
+          },
+        },
+        delete: {
+          operationId: 'deleteRule',
+          security: sec('editor', 'admin'),
+          parameters: [ruleId, ifMatch('the revision to delete; required')],
+          responses: {
+            '200': ok('Deleted', 'RuleWriteResponse'),
+            ...COMMON,
+            '404': error('not_found'),
+            '412': error('precondition_failed: If-Match is stale (error.revision is the current revision)'),
+            '428': error('precondition_required: If-Match is missing'),
+          },
+        },
+      },
+      '/v1/carts': {
+        get: {
+          operationId: 'listCarts',
+          summary: 'The sample carts in the rules directory (carts/*.json).',
+          security: sec('editor', 'admin'),
+          responses: { '200': ok('The carts', 'CartList'), ...COMMON, '503': unavailable },
+        },
+      },
+      '/v1/simulate': {
+        post: {
+          operationId: 'simulate',
+          summary: 'Price a cart with drafts in place of their files and the served usage counts. Never writes.',
+          security: sec('editor', 'admin'),
+          requestBody: { required: true, content: json('SimulateRequest') },
+          responses: { '200': ok('The priced cart and the drafts\' warnings', 'SimulateResponse'), ...BODY_ERRORS, ...COMMON, '422': error('invalid_rule: a draft has errors (error.diagnostics)'), '503': unavailable },
         },
       },
       '/v1/admin/reload': {

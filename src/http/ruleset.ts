@@ -47,7 +47,8 @@ export async function loadServedRuleset(dir: string, displayDir: string = dir): 
   return { ok: true, ruleset: serve(dir, displayDir, sources, result.ruleset, result.diagnostics) };
 }
 
-function serve(dir: string, displayDir: string, sources: LoadedSources, compiled: CompiledRuleset, diagnostics: Diagnostic[]): ServedRuleset {
+/** A served snapshot of compiled sources (the editor's simulate builds one from drafts). */
+export function serve(dir: string, displayDir: string, sources: LoadedSources, compiled: CompiledRuleset, diagnostics: Diagnostic[]): ServedRuleset {
   const limited = compiled.discounts.filter((d) => d.usageLimit !== null || d.perCustomerLimit !== null);
   const limitedByCode = new Map<string, string>();
   for (const d of limited) if (d.code !== null) limitedByCode.set(d.code, d.id);

@@ -18,6 +18,13 @@ import reloadResponseSchema from '../../schemas/reload-response.schema.json' wit
 import validateRequestSchema from '../../schemas/rules-validate-request.schema.json' with { type: 'json' };
 import validateResponseSchema from '../../schemas/rules-validate-response.schema.json' with { type: 'json' };
 import voidRequestSchema from '../../schemas/void-request.schema.json' with { type: 'json' };
+import ruleListSchema from '../../schemas/rule-list.schema.json' with { type: 'json' };
+import ruleFileSchema from '../../schemas/rule-file.schema.json' with { type: 'json' };
+import ruleWriteRequestSchema from '../../schemas/rule-write-request.schema.json' with { type: 'json' };
+import ruleWriteResponseSchema from '../../schemas/rule-write-response.schema.json' with { type: 'json' };
+import cartListSchema from '../../schemas/cart-list.schema.json' with { type: 'json' };
+import simulateRequestSchema from '../../schemas/simulate-request.schema.json' with { type: 'json' };
+import simulateResponseSchema from '../../schemas/simulate-response.schema.json' with { type: 'json' };
 import type { EvaluateRequest } from '../domain/types.js';
 import { checkRequest } from '../engine/request.js';
 import { schemaIssues } from '../dsl/schemas.js';
@@ -39,6 +46,13 @@ export const API_SCHEMAS = {
   RulesValidateResponse: validateResponseSchema,
   ReloadResponse: reloadResponseSchema,
   Readiness: readinessSchema,
+  RuleList: ruleListSchema,
+  RuleFile: ruleFileSchema,
+  RuleWriteRequest: ruleWriteRequestSchema,
+  RuleWriteResponse: ruleWriteResponseSchema,
+  CartList: cartListSchema,
+  SimulateRequest: simulateRequestSchema,
+  SimulateResponse: simulateResponseSchema,
 } as const;
 export type SchemaName = keyof typeof API_SCHEMAS;
 
