@@ -7,7 +7,7 @@
 import type { Context, Hono } from 'hono';
 import { basename, join } from 'node:path';
 import { readFile } from 'node:fs/promises';
-import { compileRuleFile, compileStorePolicy, linkRuleset, type CompileResult, type RuleSource } from '../../dsl/compile.js';
+import { compileRuleFile, compileStorePolicy, formatDiagnostic, linkRuleset, type CompileResult, type RuleSource } from '../../dsl/compile.js';
 import { parseSource } from '../../dsl/source.js';
 import type { Diagnostic, EvaluateRequest, Usage } from '../../domain/types.js';
 import { evaluate } from '../../engine/evaluate.js';
@@ -222,7 +222,10 @@ export function editorRoutes(app: Hono, ctx: RouteContext): void {
       const sources = await readSources(dir, displayDir);
       const path = join(displayDir, name);
       const checked = compileWithNode(withDrafts(sources, displayDir, new Map([[name, text]])));
-      const own = checked.diagnostics.filter((d) => d.path === path);
+      // The file's own diagnostics, and the errors it causes elsewhere (a duplicate code is
+      // reported on the file that comes later by name, which may be another one).
+      const before = new Set(compileWithNode(sources).diagnostics.map(formatDiagnostic));
+      const own = checked.diagnostics.filter((d) => d.path === path || (d.severity === 'error' && !before.has(formatDiagnostic(d))));
       const errors = own.filter((d) => d.severity === 'error');
       if (errors.length) throw invalidRule(`${name} has ${errors.length} error(s); nothing was saved`, own);
       const revision = await files.write(name, text);
@@ -303,7 +306,8 @@ export function editorRoutes(app: Hono, ctx: RouteContext): void {
     });
     const result: CompileResult = compileWithNode(withDrafts(served.sources, displayDir, replace));
     const draftPaths = new Set(paths);
-    const own = result.diagnostics.filter((d) => draftPaths.has(d.path) || replace.has(STORE_FILE));
+    const before = new Set(served.diagnostics.map(formatDiagnostic));
+    const own = result.diagnostics.filter((d) => draftPaths.has(d.path) || replace.has(STORE_FILE) || (d.severity === 'error' && !before.has(formatDiagnostic(d))));
     if (!result.ruleset) {
       const errors = result.diagnostics.filter((d) => d.severity === 'error');
       const mine = own.filter((d) => d.severity === 'error').length;
