@@ -158,6 +158,15 @@ export function buildOpenApi(): Record<string, unknown> {
           responses: { '200': ok('The rule files', 'RuleList'), ...COMMON, '503': unavailable },
         },
       },
+      '/v1/rules/format': {
+        post: {
+          operationId: 'formatRule',
+          summary: 'A draft in the canonical form of discounts fmt (never writes).',
+          security: sec('editor', 'admin'),
+          requestBody: { required: true, content: json('RulesValidateRequest') },
+          responses: { '200': ok('The formatted text', 'RuleFormatResponse'), ...BODY_ERRORS, ...COMMON, '422': error('invalid_rule: the text does not parse (error.diagnostics)') },
+        },
+      },
       '/v1/rules/{id}': {
         get: {
           operationId: 'getRule',

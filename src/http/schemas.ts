@@ -19,6 +19,7 @@ import validateRequestSchema from '../../schemas/rules-validate-request.schema.j
 import validateResponseSchema from '../../schemas/rules-validate-response.schema.json' with { type: 'json' };
 import voidRequestSchema from '../../schemas/void-request.schema.json' with { type: 'json' };
 import ruleListSchema from '../../schemas/rule-list.schema.json' with { type: 'json' };
+import ruleFormatResponseSchema from '../../schemas/rule-format-response.schema.json' with { type: 'json' };
 import ruleFileSchema from '../../schemas/rule-file.schema.json' with { type: 'json' };
 import ruleWriteRequestSchema from '../../schemas/rule-write-request.schema.json' with { type: 'json' };
 import ruleWriteResponseSchema from '../../schemas/rule-write-response.schema.json' with { type: 'json' };
@@ -48,6 +49,7 @@ export const API_SCHEMAS = {
   Readiness: readinessSchema,
   RuleList: ruleListSchema,
   RuleFile: ruleFileSchema,
+  RuleFormatResponse: ruleFormatResponseSchema,
   RuleWriteRequest: ruleWriteRequestSchema,
   RuleWriteResponse: ruleWriteResponseSchema,
   CartList: cartListSchema,

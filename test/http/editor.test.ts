@@ -27,7 +27,7 @@ const put = (id: string, text: string, headers: Record<string, string> = {}) => 
 const list = async () => {
   const res = await h.request('/v1/rules', { headers: EDITOR });
   expect(res.status).toBe(200);
-  const body = await res.json();
+  const body = (await res.json()) as any;
   expectSchema('RuleList', body);
   return body as { rulesetVersion: string; autoReload: boolean; store: { revision: string; readOnly: boolean }; rules: { id: string; file: string | null; state: string; sync: string; live: boolean; revision: string | null; diagnostics: { line: number; code: string }[] }[] };
 };
@@ -70,13 +70,13 @@ describe('GET /v1/rules/{id}', () => {
     const res = await h.request('/v1/rules/save5', { headers: EDITOR });
     expect(res.status).toBe(200);
     expect(res.headers.get('etag')).toBe(`"${sha(text)}"`);
-    const body = await res.json();
+    const body = (await res.json()) as any;
     expectSchema('RuleFile', body);
     expect(body).toEqual({ id: 'save5', file: 'save5.yaml', text, revision: sha(text), readOnly: false, live: true });
   });
 
   it('shows store.yaml read-only', async () => {
-    const body = await (await h.request('/v1/rules/store', { headers: EDITOR })).json();
+    const body = (await (await h.request('/v1/rules/store', { headers: EDITOR })).json()) as any;
     expect(body).toMatchObject({ id: 'store', file: 'store.yaml', readOnly: true, live: true });
   });
 
@@ -97,7 +97,7 @@ describe('GET /v1/rules/{id}', () => {
     writeFileSync(join(h.rulesDir, 'save5.yaml'), committed.replace('value: 5', 'value: 7'));
     const res = await h.request('/v1/rules/save5?at=head', { headers: EDITOR });
     expect(res.status).toBe(200);
-    const body = await res.json();
+    const body = (await res.json()) as any;
     expectSchema('RuleFile', body);
     expect(body).toMatchObject({ at: 'head', text: committed, revision: sha(committed), live: true });
     expect(body.commit).toMatch(/^[0-9a-f]{40}$/);
@@ -111,7 +111,7 @@ describe('PUT /v1/rules/{id}', () => {
     const before = h.rulesets.current!.version;
     const res = await put('accessories-30', NEW_RULE);
     expect(res.status).toBe(201);
-    const body = await res.json();
+    const body = (await res.json()) as any;
     expectSchema('RuleWriteResponse', body);
     expect(body).toMatchObject({ id: 'accessories-30', file: 'accessories-30.yaml', revision: sha(NEW_RULE), live: false });
     expect(res.headers.get('etag')).toBe(`"${sha(NEW_RULE)}"`);
@@ -135,7 +135,7 @@ describe('PUT /v1/rules/{id}', () => {
     expect(readFileSync(join(h.rulesDir, 'save5.yaml'), 'utf8')).toBe(text);
     const ok = await put('save5', next, { 'If-Match': `"${sha(text)}"` });
     expect(ok.status).toBe(200);
-    expect((await ok.json()).revision).toBe(sha(next));
+    expect(((await ok.json()) as any).revision).toBe(sha(next));
     expect(readFileSync(join(h.rulesDir, 'save5.yaml'), 'utf8')).toBe(next);
     expect(await entry('save5')).toMatchObject({ sync: 'changed', live: false });
     // The first revision is stale now.
@@ -206,7 +206,7 @@ describe('PUT /v1/rules/{id}', () => {
     expect((await list()).autoReload).toBe(true);
     const res = await put('accessories-30', NEW_RULE);
     expect(res.status).toBe(201);
-    const body = await res.json();
+    const body = (await res.json()) as any;
     expectSchema('RuleWriteResponse', body);
     expect(body.live).toBe(true);
     expect(body.reload).toMatchObject({ ok: true, rulesetVersion: h.rulesets.current!.version });
@@ -225,10 +225,25 @@ describe('DELETE /v1/rules/{id}', () => {
     await errorOf(await del('store', { 'If-Match': '*' }), 403, 'forbidden');
     const res = await del('limited', { 'If-Match': `"${sha(text)}"` });
     expect(res.status).toBe(200);
-    expectSchema('RuleWriteResponse', await res.json());
+    expectSchema('RuleWriteResponse', (await res.json()) as any);
     expect(existsSync(join(h.rulesDir, 'limited.yaml'))).toBe(false);
     expect(await entry('limited')).toMatchObject({ sync: 'deleted', file: null });
     expect(h.rulesets.current!.prepared.byId.has('limited')).toBe(true);
+  });
+});
+
+describe('POST /v1/rules/format', () => {
+  it('answers the text as discounts fmt writes it; 422 when it does not parse', async () => {
+    const messy = 'type: percentage\nname:   "30% off accessories"\nid: accessories-30\nvalue: 30\nappliesTo: {categories: [accessories]}\n';
+    const res = await h.request('/v1/rules/format', { method: 'POST', headers: EDITOR, json: { text: messy, path: 'accessories-30.yaml' } });
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as any;
+    expectSchema('RuleFormatResponse', body);
+    expect(body).toEqual({ path: 'rules/accessories-30.yaml', changed: true, text: 'id: accessories-30\nname: 30% off accessories\ntype: percentage\nvalue: 30\nappliesTo:\n  categories: [accessories]\n' });
+    const again = (await (await h.request('/v1/rules/format', { method: 'POST', headers: EDITOR, json: { text: body.text } })).json()) as any;
+    expect(again).toMatchObject({ changed: false, text: body.text });
+    await errorOf(await h.request('/v1/rules/format', { method: 'POST', headers: EDITOR, json: { text: 'id: [\n' } }), 422, 'invalid_rule');
+    await errorOf(await h.request('/v1/rules/format', { method: 'POST', headers: POS, json: { text: 'id: x\n' } }), 403, 'forbidden');
   });
 });
 
@@ -237,7 +252,7 @@ describe('GET /v1/carts', () => {
     writeFileSync(join(h.rulesDir, 'carts', 'broken.json'), '{"lines": 3}');
     const res = await h.request('/v1/carts', { headers: EDITOR });
     expect(res.status).toBe(200);
-    const body = await res.json();
+    const body = (await res.json()) as any;
     expectSchema('CartList', body);
     expect(body.carts.map((c: { name: string }) => c.name)).toEqual(['broken', 'demo']);
     expect(body.carts[1]).toMatchObject({ file: 'carts/demo.json', errors: [], request: JSON.parse(readFileSync(join(h.rulesDir, 'carts', 'demo.json'), 'utf8')) });
@@ -251,10 +266,10 @@ describe('POST /v1/simulate', () => {
   it('prices the cart with a new draft and a changed file in place of theirs; never writes', async () => {
     const files = readdirSync(h.rulesDir).sort();
     const save5 = readFileSync(join(h.rulesDir, 'save5.yaml'), 'utf8');
-    const served = await (await h.request('/v1/evaluate', { method: 'POST', headers: EDITOR, json: demoCart() })).json();
+    const served = (await (await h.request('/v1/evaluate', { method: 'POST', headers: EDITOR, json: demoCart() })).json()) as any;
     const res = await simulate({ drafts: [{ text: NEW_RULE }, { text: save5.replace('value: 5', 'value: 7'), path: 'save5.yaml' }], request: demoCart() });
     expect(res.status).toBe(200);
-    const body = await res.json();
+    const body = (await res.json()) as any;
     expectSchema('SimulateResponse', body);
     expect(body.paths).toEqual(['rules/accessories-30.yaml', 'rules/save5.yaml']);
     const applied = Object.fromEntries(body.applied.map((a: { discountId: string; amount: number; allocations: unknown[] }) => [a.discountId, a]));
@@ -270,7 +285,7 @@ describe('POST /v1/simulate', () => {
   it('uses the served usage counts: a used-up code is rejected with its reason', async () => {
     for (const [id, customer] of [['t1', 'a'], ['t2', 'b']])
       expect((await h.request('/v1/redemptions', { method: 'POST', headers: POS, json: { transactionId: id, ...demoCart({ codes: ['LIMITED'], customer: { id: customer } }) } })).status).toBe(201);
-    const body = await (await simulate({ drafts: [{ text: NEW_RULE }], request: demoCart({ codes: ['LIMITED'], customer: { id: 'c' } }) })).json();
+    const body = (await (await simulate({ drafts: [{ text: NEW_RULE }], request: demoCart({ codes: ['LIMITED'], customer: { id: 'c' } }) })).json()) as any;
     expect(body.rejected).toContainEqual(expect.objectContaining({ discountId: 'limited', reason: 'USAGE_LIMIT_REACHED' }));
   });
 
@@ -281,7 +296,7 @@ describe('POST /v1/simulate', () => {
     const edibles = 'id: edibles-b2g1\nname: Edibles 10%\ntype: percentage\nvalue: 10\n';
     const res = await simulate({ drafts: [{ text: store, path: 'store.yaml' }, { text: edibles, path: 'edibles-b2g1.yaml' }, { text: NEW_RULE + 'pos:\n  discountId: X1\n' }], request: demoCart() });
     expect(res.status).toBe(200);
-    const body = await res.json();
+    const body = (await res.json()) as any;
     expectSchema('SimulateResponse', body);
     expect(body.warnings.map((d: { path: string; code: string; severity: string }) => [d.path, d.code, d.severity])).toEqual([['rules/accessories-30.yaml', 'pos_discount_id_not_used', 'warning']]);
   });

@@ -1,13 +1,14 @@
 // The rule editor's API (editor scope; admin too): the rule files on disk with their state and
 // whether they are live, one file with its revision (and its git HEAD version), saving and
 // deleting with If-Match on the revision, the sample carts, and pricing a cart with drafts in place
-// of their files. Saving does not change what is served (rules go through review) unless the
+// of their files, and the canonical format of a draft (the same as `discounts fmt`). Saving does not change what is served (rules go through review) unless the
 // store policy says `editor: {autoReload: true}`. store.yaml is shown, never written.
 
 import type { Context, Hono } from 'hono';
 import { basename, join } from 'node:path';
 import { readFile } from 'node:fs/promises';
 import { compileRuleFile, compileStorePolicy, formatDiagnostic, linkRuleset, type CompileResult, type RuleSource } from '../../dsl/compile.js';
+import { formatDocument } from '../../dsl/format.js';
 import { parseSource } from '../../dsl/source.js';
 import type { Diagnostic, EvaluateRequest, Usage } from '../../domain/types.js';
 import { evaluate } from '../../engine/evaluate.js';
@@ -254,6 +255,15 @@ export function editorRoutes(app: Hono, ctx: RouteContext): void {
     });
     const after = await afterWrite(served, name, null);
     return c.json({ id, file: name, revision: null, live: !servedTexts(ctx.rulesets.current ?? served).has(name), diagnostics: [], ...('reload' in after ? { reload: after.reload } : {}) }, 200);
+  });
+
+  app.post('/v1/rules/format', editor, async (c) => {
+    const draft = parseBody<{ text: string; path?: string }>('RulesValidateRequest', await readJsonBody(c));
+    const name = draft.path ?? draftFileName(draft.text);
+    const path = join(ctx.ruleset().displayDir, name);
+    const result = formatDocument(path, draft.text, name === STORE_FILE ? 'store' : 'rule');
+    if (!result.ok) throw invalidRule(`${name} cannot be formatted: it does not parse`, result.diagnostics);
+    return c.json({ path, text: result.text, changed: result.text !== draft.text });
   });
 
   app.get('/v1/carts', editor, async (c) => {
