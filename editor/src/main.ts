@@ -202,7 +202,9 @@ async function validateNow(): Promise<Diagnostic[] | null> {
     if (seq !== validateSeq || doc !== current) return null;
     const own = res.diagnostics.filter((d) => d.path === res.path);
     setServerMarkers(current.model, own);
-    return own.filter((d) => d.severity === 'error');
+    const errors = own.filter((d) => d.severity === 'error');
+    if (!errors.length && $('status').classList.contains('error') && /^Not saved/.test($('status').textContent ?? '')) status('No errors left: ready to save (Ctrl+S).', 'ok');
+    return errors;
   } catch (err) {
     if (seq === validateSeq) status(`Could not check the rule: ${failureText(err)}`, 'error');
     return null;
@@ -539,7 +541,8 @@ async function openTry(): Promise<void> {
 }
 
 function cartRequest(): EvaluateRequest | string {
-  const req: EvaluateRequest = { lines: [] };
+  // explain: every automatic discount that did not apply is listed with its reason.
+  const req: EvaluateRequest = { explain: true, lines: [] };
   for (const [i, l] of lines.entries()) {
     const price = decimalToScaled(Number(l.price), digits);
     if (l.price.trim() === '' || price === null || price < 0) return `Line ${i + 1}: the price "${l.price}" is not an amount in ${currency} (up to ${digits} decimals).`;
@@ -615,14 +618,20 @@ function renderResult(res: SimulateResult, req: EvaluateRequest): void {
   );
   const rejected = res.rejected.length
     ? table(
-        ['Not applied', 'Reason', 'Why'],
+        ['Discount', 'Reason', 'Why'],
         res.rejected.map((r) => [el('span', {}, el('code', {}, r.discountId ?? r.code ?? ''), ' ', tag(r.discountId) ?? ''), el('code', { className: 'reason' }, r.reason), r.message]),
         'rejected',
       )
     : el('p', {}, 'Nothing was rejected.');
   const warnings = res.warnings.length ? el('ul', { className: 'warnings' }, ...res.warnings.map((w) => el('li', {}, `Line ${w.line}: ${w.message}`))) : null;
   const note = res.limitsChecked === false ? el('p', { className: 'warn' }, 'The usage counts could not be read: limits were not checked.') : null;
-  $('try-result').replaceChildren(totals, applied, perLine, el('h4', {}, 'Rejections'), rejected, warnings ?? '', note ?? '', el('p', { className: 'hint' }, `Priced with your draft in place of ${displayPath(doc?.file ?? '')} and the served usage counts; nothing was saved.`));
+  $('try-result').replaceChildren(totals, applied, el('h4', {}, 'Not applied'), rejected, el('h4', {}, 'Lines'), perLine, warnings ?? '', note ?? '');
+  const draft = res.applied.find((a) => a.discountId === mine);
+  const why = res.rejected.find((r) => r.discountId === mine);
+  status(
+    `Priced with your draft in place of ${displayPath(doc?.file ?? '')} and the served usage counts (nothing saved): ${draft ? `it takes ${money(draft.amount)} off` : why ? `it does not apply (${why.reason})` : 'it does not apply'}; total ${money(res.total)}.`,
+    draft ? 'ok' : 'warn',
+  );
 }
 
 $('btn-try').addEventListener('click', () => void openTry().then(runTry));
