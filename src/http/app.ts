@@ -35,7 +35,7 @@ export interface AppDeps {
   metrics?: Metrics;
   /** How far a redemption's `at` may be from the clock (default 5 minutes). */
   maxClockSkewMs?: number;
-  /** The built editor page served at /editor (default dist/editor in the package). */
+  /** The built editor page served at /editor (default editor/dist in the package). */
   editorDir?: string;
 }
 

@@ -1,4 +1,4 @@
-// GET /editor: the rule editor's page and assets (the Vite build of editor/, in dist/editor), with
+// GET /editor: the rule editor's page and assets (the Vite build of editor/, in editor/dist), with
 // no key (the page asks for one; its API calls carry it). Files are served only from inside the
 // build folder (realpath checked), index.html is never cached and the hashed assets are immutable.
 // The Content-Security-Policy allows this origin only: no CDN, no network beyond the service.
@@ -51,7 +51,7 @@ function packageRoot(): string {
 }
 
 /** Where `npm run build:editor` writes the page. */
-export const DEFAULT_EDITOR_DIR = join(packageRoot(), 'dist', 'editor');
+export const DEFAULT_EDITOR_DIR = join(packageRoot(), 'editor', 'dist');
 
 export function editorPageRoutes(app: Hono, editorDir: string = DEFAULT_EDITOR_DIR): void {
   let root: Promise<string | null> | null = null;
