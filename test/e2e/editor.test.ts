@@ -89,7 +89,7 @@ describe.skipIf(!hasBrowser)('the rule editor in Chromium', () => {
   });
 
   const problems = () => page.locator('#problem-list .problem');
-  const editorText = () => page.evaluate(() => (window as unknown as { __editor: { editor: { getValue(): string } } }).__editor.editor.getValue());
+  const editorText = () => page.evaluate(() => (globalThis as unknown as { __editor: { editor: { getValue(): string } } }).__editor.editor.getValue());
 
   it('writes, tries and saves a rule; a stale save shows the conflict', async () => {
     await page.goto(`${base}/editor/`);
@@ -102,7 +102,7 @@ describe.skipIf(!hasBrowser)('the rule editor in Chromium', () => {
     await page.fill('#key-input', EDITOR_KEY);
     await page.click('#key-submit');
     await page.locator('.rule').first().waitFor();
-    expect(await page.evaluate(() => sessionStorage.getItem('discounts.editorKey'))).toBe(EDITOR_KEY);
+    expect(await page.evaluate(() => (globalThis as unknown as { sessionStorage: { getItem(k: string): string | null } }).sessionStorage.getItem('discounts.editorKey'))).toBe(EDITOR_KEY);
     expect(await page.locator('.rule .badge.state-active').count()).toBeGreaterThan(3);
 
     // New from the percentage template: the id and the file name follow the name.

@@ -8,7 +8,8 @@ import { existsSync } from 'node:fs';
 import { readFile, realpath, stat } from 'node:fs/promises';
 import { dirname, extname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Hono } from 'hono';
+import type { Context } from 'hono';
+import type { AppHono } from '../context.js';
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -53,7 +54,7 @@ function packageRoot(): string {
 /** Where `npm run build:editor` writes the page. */
 export const DEFAULT_EDITOR_DIR = join(packageRoot(), 'editor', 'dist');
 
-export function editorPageRoutes(app: Hono, editorDir: string = DEFAULT_EDITOR_DIR): void {
+export function editorPageRoutes(app: AppHono, editorDir: string = DEFAULT_EDITOR_DIR): void {
   let root: Promise<string | null> | null = null;
   const realRoot = () => (root ??= realpath(editorDir).catch(() => null));
 
@@ -88,7 +89,7 @@ export function editorPageRoutes(app: Hono, editorDir: string = DEFAULT_EDITOR_D
   });
 }
 
-async function serveFile(c: import('hono').Context, file: string, isPage: boolean): Promise<Response> {
+async function serveFile(c: Context, file: string, isPage: boolean): Promise<Response> {
   const body = await readFile(file);
   const headers: Record<string, string> = {
     'Content-Type': TYPES[extname(file).toLowerCase()] ?? 'application/octet-stream',

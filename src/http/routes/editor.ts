@@ -4,7 +4,7 @@
 // of their files, and the canonical format of a draft (the same as `discounts fmt`). Saving does not change what is served (rules go through review) unless the
 // store policy says `editor: {autoReload: true}`. store.yaml is shown, never written.
 
-import type { Context, Hono } from 'hono';
+import type { Context } from 'hono';
 import { basename, join } from 'node:path';
 import { readFile } from 'node:fs/promises';
 import { compileRuleFile, compileStorePolicy, formatDiagnostic, linkRuleset, type CompileResult, type RuleSource } from '../../dsl/compile.js';
@@ -16,7 +16,7 @@ import { checkRequest } from '../../engine/request.js';
 import { compileWithNode, listFiles, nodeSha256Hex, readRulesDir, RulesDirError, RULE_FILE, STORE_FILE, type LoadedSources } from '../../ruleset/load.js';
 import { StoreUnavailableError } from '../../store/types.js';
 import { readJsonBody } from '../body.js';
-import { customerIdOf, type RouteContext } from '../context.js';
+import { customerIdOf, type AppHono, type RouteContext } from '../context.js';
 import { ApiError, unavailable } from '../errors.js';
 import { serve, type ServedRuleset } from '../ruleset.js';
 import { parseBody, parseEvaluateRequest } from '../schemas.js';
@@ -92,7 +92,7 @@ function withDrafts(sources: LoadedSources, dir: string, replace: ReadonlyMap<st
   return { store, storePath: sources.storePath, rules };
 }
 
-export function editorRoutes(app: Hono, ctx: RouteContext): void {
+export function editorRoutes(app: AppHono, ctx: RouteContext): void {
   const editor = ctx.scope('editor');
   let files: RulesDirectory | null = null;
 
