@@ -100,7 +100,7 @@ async function refreshList(): Promise<void> {
   renderList();
   const foot = $('side-foot');
   foot.replaceChildren(
-    el('div', {}, `Serving ${list.rulesetVersion.slice(0, 12)}`),
+    el('div', {}, `Serving ruleset ${list.rulesetVersion.slice(0, 12)}`),
     el('div', {}, list.autoReload ? 'Saving reloads the service (autoReload).' : 'Saved rules go live after review and a reload or deploy.'),
     el('a', { href: '#store', className: 'store-link', onclick: (e: Event) => (e.preventDefault(), void openRule('store')) }, 'store.yaml (read-only)'),
   );

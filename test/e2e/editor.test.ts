@@ -1,7 +1,8 @@
 // End to end: Debian's Chromium (playwright-core, never a downloaded browser) drives the editor
 // page against a real `discounts serve` on 127.0.0.1 with API keys, on a temporary copy of rules/.
 // A wrong key gets a plain message; a rule made from a template with a schema error shows the
-// marker (monaco-yaml's and the server's, at the line); fixed, it is tried on the sample cart
+// marker (monaco-yaml's and the server's, at the line); hover docs and completion come from the
+// schema; fixed, it is tried on the sample cart
 // (its discount and a rejection reason shown); saved with Ctrl+S, the file on disk passes
 // `discounts validate`; a second save after someone else's save shows the conflict with their
 // version. Every request the page makes goes to the service (no CDN). Without a browser the test
@@ -71,7 +72,7 @@ describe.skipIf(!hasBrowser)('the rule editor in Chromium', () => {
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-dev-shm-usage'],
       timeout: 30_000,
     });
-    page = await browser.newPage({ viewport: { width: 1440, height: 960 } });
+    page = await browser.newPage({ viewport: { width: 1440, height: 1000 } });
     page.setDefaultTimeout(20_000);
     page.on('request', (r) => requests.push(r.url()));
     page.on('pageerror', (e) => pageErrors.push(e.message));
@@ -136,6 +137,18 @@ describe.skipIf(!hasBrowser)('the rule editor in Chromium', () => {
     await page.keyboard.press('Backspace');
     await expect.poll(() => problems().count()).toBe(0);
     expect(await page.textContent('#problem-count')).toBe('none');
+
+    // Hover docs and completion come from schemas/rule.schema.json.
+    await page.locator('.view-lines .view-line span', { hasText: /^maxDiscount$/ }).first().hover();
+    await expect.poll(async () => (await page.locator('.monaco-hover').allTextContents()).join(' | '), { timeout: 15_000 }).toContain("Cap on this discount's total amount");
+    await page.click('.monaco-editor .view-lines');
+    await page.keyboard.press('Control+End');
+    await page.keyboard.type('minP');
+    await page.keyboard.press('Control+Space');
+    await page.locator('.suggest-widget .monaco-list-row', { hasText: 'minPurchase' }).first().waitFor();
+    await page.keyboard.press('Escape');
+    for (let i = 0; i < 4; i++) await page.keyboard.press('Backspace');
+    await expect.poll(() => problems().count()).toBe(0);
 
     // Try it on the sample cart: the draft's discount, money, and every rejection with its reason.
     await page.click('#btn-try');
