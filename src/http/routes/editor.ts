@@ -7,7 +7,7 @@
 import type { Context } from 'hono';
 import { basename, join } from 'node:path';
 import { readFile } from 'node:fs/promises';
-import { compileRuleFile, compileStorePolicy, formatDiagnostic, linkRuleset, type CompileResult, type RuleSource } from '../../dsl/compile.js';
+import { checkDraft, compileRuleFile, compileStorePolicy, formatDiagnostic, linkRuleset, type CompileResult, type RuleSource } from '../../dsl/compile.js';
 import { formatDocument } from '../../dsl/format.js';
 import { parseSource } from '../../dsl/source.js';
 import type { Diagnostic, EvaluateRequest, Usage } from '../../domain/types.js';
@@ -222,11 +222,11 @@ export function editorRoutes(app: AppHono, ctx: RouteContext): void {
       // Checked as `discounts validate` would check the directory with the file saved.
       const sources = await readSources(dir, displayDir);
       const path = join(displayDir, name);
-      const checked = compileWithNode(withDrafts(sources, displayDir, new Map([[name, text]])));
-      // The file's own diagnostics, and the errors it causes elsewhere (a duplicate code is
-      // reported on the file that comes later by name, which may be another one).
-      const before = new Set(compileWithNode(sources).diagnostics.map(formatDiagnostic));
-      const own = checked.diagnostics.filter((d) => d.path === path || (d.severity === 'error' && !before.has(formatDiagnostic(d))));
+      // The core's draft check: the file's own diagnostics and the cross-file ones that involve it
+      // (a duplicate code is reported on both files).
+      const checked = checkDraft(sources, { text, path: name }, OPTIONS);
+      if (!checked.ok) throw new ApiError('invalid_request', checked.error.message, { details: [{ path: 'id', message: checked.error.code }] });
+      const own = checked.diagnostics.filter((d) => d.path === path || d.severity === 'error');
       const errors = own.filter((d) => d.severity === 'error');
       if (errors.length) throw invalidRule(`${name} has ${errors.length} error(s); nothing was saved`, own);
       const revision = await files.write(name, text);
