@@ -118,8 +118,9 @@ export class Api {
       }
       if (res.ok) return { body: parsed as T, headers: res.headers, status: res.status };
       const error = (parsed as { error?: ApiErrorBody } | null)?.error ?? { code: 'internal_error', message: `HTTP ${res.status}`, details: [] };
-      if ((res.status === 401 || res.status === 403) && attempt < 5 && (error.code === 'unauthorized' || error.code === 'forbidden') && !path.startsWith('/v1/rules/store')) {
-        if (res.status === 403 && error.code === 'forbidden' && !/scope/.test(error.message)) throw new ApiFailure(res.status, error, res.headers);
+      if ((res.status === 401 || res.status === 403) && attempt < 5 && (error.code === 'unauthorized' || error.code === 'forbidden')) {
+        // A 403 that is not about the key's scope (store.yaml is read-only, a link out of the folder) is an answer, not a key problem.
+        if (res.status === 403 && !/scope/.test(error.message)) throw new ApiFailure(res.status, error, res.headers);
         const hadKey = this.#key !== null;
         this.forgetKey();
         await this.#askKey(
