@@ -150,6 +150,10 @@ describe.skipIf(!hasBrowser)('the rule editor in Chromium', () => {
     for (let i = 0; i < 4; i++) await page.keyboard.press('Backspace');
     await expect.poll(() => problems().count()).toBe(0);
 
+    // Format: the template is already in the canonical form of discounts fmt.
+    await page.click('#btn-format');
+    await expect.poll(() => page.textContent('#status')).toContain('Already in canonical form');
+
     // Try it on the sample cart: the draft's discount, money, and every rejection with its reason.
     await page.click('#btn-try');
     await page.locator('#try-result table.applied').waitFor();
@@ -200,6 +204,15 @@ describe.skipIf(!hasBrowser)('the rule editor in Chromium', () => {
     expect(readFileSync(join(rulesDir, 'flower-friday-15.yaml'), 'utf8')).toBe(theirs);
     await page.click('#conflict-theirs');
     await expect.poll(editorText).toBe(theirs);
+
+    // Diff against the saved file; the temporary rules folder is not a git repository.
+    await page.click('#btn-diff');
+    await page.locator('#diff-editor .monaco-diff-editor').waitFor();
+    expect(await page.textContent('#diff-title')).toContain('the saved file (left) and your draft (right)');
+    await page.click('#diff-head');
+    await expect.poll(() => page.textContent('#status')).toContain('No git HEAD version');
+    await page.click('#diff-close');
+    expect(await page.isVisible('#diff')).toBe(false);
 
     // Only the service was contacted (no CDN, no network), and the page raised no error.
     const foreign = requests.filter((u) => !u.startsWith(base + '/') && !u.startsWith('data:') && !u.startsWith('blob:'));
