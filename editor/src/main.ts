@@ -357,9 +357,11 @@ async function showDiff(against: 'saved' | 'head'): Promise<void> {
   $('editor').hidden = true;
   $('diff-title').textContent = title;
   diffEditor ??= monaco.editor.createDiffEditor($('diff-editor'), { automaticLayout: true, renderSideBySide: true, originalEditable: false, minimap: { enabled: false } });
-  diffOriginal?.dispose();
-  diffOriginal = monaco.editor.createModel(original, doc.model.getLanguageId(), monaco.Uri.parse(`inmemory://diff/${against}/${doc.file}`));
+  // The new original goes in before the old one is disposed (a diff editor must never hold a disposed model).
+  const previous = diffOriginal;
+  diffOriginal = monaco.editor.createModel(original, doc.model.getLanguageId(), monaco.Uri.parse(`inmemory://diff/${against}/${Date.now()}/${doc.file}`));
   diffEditor.setModel({ original: diffOriginal, modified: doc.model });
+  previous?.dispose();
 }
 
 function closeDiff(): void {
