@@ -6,7 +6,8 @@
 // (its discount and a rejection reason shown); saved with Ctrl+S, the file on disk passes
 // `discounts validate`; a second save after someone else's save shows the conflict with their
 // version. Every request the page makes goes to the service (no CDN). Without a browser the test
-// is skipped with a message, but with CI=true a missing browser fails.
+// is skipped with a message, but with CI=true a missing browser fails. In development mode (no
+// keys) the page asks for none.
 // Needs the build (`npm test` builds dist/ and editor/dist first).
 
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
@@ -31,6 +32,43 @@ if (!hasBrowser) {
 
 const run = promisify(execFile);
 
+/** `discounts serve` in `cwd` on a free loopback port (with --rules rules, so the page names files rules/<name>). */
+async function startServe(cwd: string, keys: string | null): Promise<{ server: ChildProcess; base: string }> {
+  const env: NodeJS.ProcessEnv = { ...process.env, DISCOUNTS_LOG_LEVEL: 'warn' };
+  delete env.DISCOUNTS_API_KEYS;
+  delete env.DISCOUNTS_API_KEYS_FILE;
+  if (keys) env.DISCOUNTS_API_KEYS = keys;
+  const server = spawn(process.execPath, [join(ROOT, 'bin', 'discounts.js'), 'serve', '--rules', 'rules', '--db', 'ledger.db', '--port', '0', '--host', '127.0.0.1'], {
+    cwd,
+    env,
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  const base = await new Promise<string>((resolve, reject) => {
+    let err = '';
+    const timer = setTimeout(() => reject(new Error(`discounts serve did not start in 20 s: ${err}`)), 20_000);
+    server.stderr!.on('data', (chunk: Buffer) => {
+      err += chunk.toString();
+      const m = /serving .* on (http:\/\/127\.0\.0\.1:\d+)/.exec(err);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]);
+      }
+    });
+    server.once('exit', (code) => reject(new Error(`discounts serve exited with ${code}: ${err}`)));
+  });
+  return { server, base };
+}
+
+async function stopServe(server: ChildProcess | undefined): Promise<void> {
+  if (!server || server.exitCode !== null) return;
+  const exited = new Promise((r) => server.once('exit', r));
+  server.kill('SIGTERM');
+  await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+  if (server.exitCode === null) server.kill('SIGKILL');
+}
+
+const LAUNCH = { executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-dev-shm-usage'], timeout: 30_000 };
+
 describe.skipIf(!hasBrowser)('the rule editor in Chromium', () => {
   let dir: string;
   let rulesDir: string;
@@ -47,31 +85,9 @@ describe.skipIf(!hasBrowser)('the rule editor in Chromium', () => {
     dir = mkdtempSync(join(tmpdir(), 'discounts-e2e-'));
     rulesDir = join(dir, 'rules');
     cpSync(join(ROOT, 'rules'), rulesDir, { recursive: true });
-    // Started in the temporary folder with --rules rules, so the page names files rules/<name>.
-    server = spawn(process.execPath, [join(ROOT, 'bin', 'discounts.js'), 'serve', '--rules', 'rules', '--db', 'ledger.db', '--port', '0', '--host', '127.0.0.1'], {
-      cwd: dir,
-      env: { ...process.env, DISCOUNTS_API_KEYS: `editor:${EDITOR_KEY},pos:e2e-pos-key`, DISCOUNTS_LOG_LEVEL: 'warn' },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    base = await new Promise<string>((resolve, reject) => {
-      let err = '';
-      const timer = setTimeout(() => reject(new Error(`discounts serve did not start in 20 s: ${err}`)), 20_000);
-      server.stderr!.on('data', (chunk: Buffer) => {
-        err += chunk.toString();
-        const m = /serving .* on (http:\/\/127\.0\.0\.1:\d+)/.exec(err);
-        if (m) {
-          clearTimeout(timer);
-          resolve(m[1]);
-        }
-      });
-      server.once('exit', (code) => reject(new Error(`discounts serve exited with ${code}: ${err}`)));
-    });
+    ({ server, base } = await startServe(dir, `editor:${EDITOR_KEY},pos:e2e-pos-key`));
     const { chromium } = await import('playwright-core');
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-dev-shm-usage'],
-      timeout: 30_000,
-    });
+    browser = await chromium.launch(LAUNCH);
     page = await browser.newPage({ viewport: { width: 1440, height: 1000 } });
     page.setDefaultTimeout(20_000);
     page.on('request', (r) => requests.push(r.url()));
@@ -80,12 +96,7 @@ describe.skipIf(!hasBrowser)('the rule editor in Chromium', () => {
 
   afterAll(async () => {
     await browser?.close();
-    if (server && server.exitCode === null) {
-      const exited = new Promise((r) => server.once('exit', r));
-      server.kill('SIGTERM');
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
-      if (server.exitCode === null) server.kill('SIGKILL');
-    }
+    await stopServe(server);
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
@@ -219,4 +230,26 @@ describe.skipIf(!hasBrowser)('the rule editor in Chromium', () => {
     expect(foreign).toEqual([]);
     expect(pageErrors).toEqual([]);
   }, 180_000);
+});
+
+describe.skipIf(!hasBrowser)('the rule editor in development mode', () => {
+  it('asks for no key when the service has none', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'discounts-e2e-dev-'));
+    cpSync(join(ROOT, 'rules'), join(dir, 'rules'), { recursive: true });
+    const { server, base } = await startServe(dir, null);
+    const { chromium } = await import('playwright-core');
+    const browser = await chromium.launch(LAUNCH);
+    try {
+      const page = await browser.newPage();
+      await page.goto(`${base}/editor/`);
+      await page.locator('.rule').first().waitFor({ timeout: 20_000 });
+      expect(await page.textContent('#status')).toContain('development mode: no key needed');
+      expect(await page.isVisible('#key-dialog')).toBe(false);
+      expect(await page.evaluate(() => (globalThis as unknown as { sessionStorage: { length: number } }).sessionStorage.length)).toBe(0);
+    } finally {
+      await browser.close();
+      await stopServe(server);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 90_000);
 });
