@@ -70,7 +70,7 @@ export function openPostgres(options: PostgresOptions): DialectHandle {
     connectionTimeoutMillis: Math.max(1, busyTimeoutMs),
     idleTimeoutMillis: 30_000,
     keepAlive: true,
-    lock_timeout: busyTimeoutMs,
+    lock_timeout: Math.max(1, busyTimeoutMs), // 0 would mean "wait forever" to PostgreSQL too
     statement_timeout: STATEMENT_TIMEOUT_MS,
     idle_in_transaction_session_timeout: IDLE_IN_TRANSACTION_TIMEOUT_MS,
     application_name: 'discounts',
