@@ -1,4 +1,4 @@
-// `npm run bench:redeem [-- --db PATH] [-- --no-group-commit]`: redemptions committed per second through the ledger
+// `npm run bench:redeem [-- --db PATH|postgres://URL] [-- --no-group-commit]`: redemptions committed per second through the ledger
 // store at concurrency 10 (SQLite, WAL, synchronous=FULL), against the same run's raw rate of
 // one-row insert transactions on a SQLite file with the same settings (one fsync per commit: the
 // disk's limit). Each run is bounded in time and uses a fresh database file next to PATH (default:
@@ -8,6 +8,7 @@
 // The redemptions price the demo rules (rules/) with the demo cart, a new customer each time, so
 // every redemption takes usage of save5 (store-wide and per customer) and of the automatic
 // discounts' allocations: save5's usageLimit is raised so it never runs out during a run.
+// A postgres:// URL runs the PostgreSQL variant (bench/redeem-postgres.ts).
 
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -22,12 +23,12 @@ import { applyPragmas, DEFAULT_BUSY_TIMEOUT_MS } from '../src/store/dialects/sql
 import { openStore, parseStoreLocation } from '../src/store/open.js';
 import type { LedgerStore, RedeemInput } from '../src/store/types.js';
 
-const RUNS = Math.max(3, Number(process.env.BENCH_RUNS ?? 5));
-const RUN_MS = Math.max(200, Number(process.env.BENCH_RUN_MS ?? 1500));
-const CONCURRENCY = 10;
+export const RUNS = Math.max(3, Number(process.env.BENCH_RUNS ?? 5));
+export const RUN_MS = Math.max(200, Number(process.env.BENCH_RUN_MS ?? 1500));
+export const CONCURRENCY = 10;
 const WARMUP_MS = 500;
 
-const median = (xs: number[]) => {
+export const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
@@ -78,7 +79,7 @@ function canonicalJson(value: unknown): string {
   );
 }
 
-async function benchRuleset(): Promise<PreparedRuleset> {
+export async function benchRuleset(): Promise<PreparedRuleset> {
   const sources = await readRulesDir(join(process.cwd(), 'rules'));
   const rules = sources.rules.map((r) => (r.path.endsWith('save5.yaml') ? { ...r, text: r.text.replace(/usageLimit: \d+/, 'usageLimit: 100000000') } : r));
   const { ruleset, diagnostics } = compileWithNode({ ...sources, rules });
@@ -97,6 +98,16 @@ async function storeCommitsPerSec(
 ): Promise<number> {
   removeDb(path);
   const store: LedgerStore = await openStore({ path, groupCommit });
+  try {
+    return await redeemCommitsPerSec(store, rs, cart, run, durationMs);
+  } finally {
+    await store.close();
+    removeDb(path);
+  }
+}
+
+/** Redemptions committed per second through `store` by CONCURRENCY workers for `durationMs` (after a warm-up). */
+export async function redeemCommitsPerSec(store: LedgerStore, rs: PreparedRuleset, cart: EvaluateRequest, run: number, durationMs: number): Promise<number> {
   const limits = rs.compiled.discounts
     .filter((d) => d.usageLimit !== null || d.perCustomerLimit !== null)
     .map((d) => ({ discountId: d.id, usageLimit: d.usageLimit, perCustomerLimit: d.perCustomerLimit }));
@@ -119,28 +130,23 @@ async function storeCommitsPerSec(
       now: new Date().toISOString(),
     };
   };
-  try {
-    const load = async (ms: number): Promise<number> => {
-      let committed = 0;
-      const t0 = performance.now();
-      const deadline = t0 + ms;
-      const worker = async () => {
-        while (performance.now() < deadline) {
-          const out = await store.redeem(input());
-          if (out.kind !== 'committed') throw new Error(`unexpected ${out.kind}`);
-          if (out.record.applied.length === 0) throw new Error('nothing applied: the benchmark would not take usage');
-          committed++;
-        }
-      };
-      await Promise.all(Array.from({ length: CONCURRENCY }, worker));
-      return (committed * 1000) / (performance.now() - t0);
+  const load = async (ms: number): Promise<number> => {
+    let committed = 0;
+    const t0 = performance.now();
+    const deadline = t0 + ms;
+    const worker = async () => {
+      while (performance.now() < deadline) {
+        const out = await store.redeem(input());
+        if (out.kind !== 'committed') throw new Error(`unexpected ${out.kind}`);
+        if (out.record.applied.length === 0) throw new Error('nothing applied: the benchmark would not take usage');
+        committed++;
+      }
     };
-    await load(WARMUP_MS); // JIT, statement and query shape caches: not measured
-    return await load(durationMs);
-  } finally {
-    await store.close();
-    removeDb(path);
-  }
+    await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+    return (committed * 1000) / (performance.now() - t0);
+  };
+  await load(WARMUP_MS); // JIT, statement and query shape caches: not measured
+  return await load(durationMs);
 }
 
 async function main(): Promise<void> {
@@ -148,7 +154,10 @@ async function main(): Promise<void> {
   const { values } = parseArgs({ options: { db: { type: 'string' }, 'no-group-commit': { type: 'boolean' } }, allowPositionals: false });
   const groupCommit = !values['no-group-commit'];
   const location = values.db ? parseStoreLocation(values.db) : null;
-  if (location?.dialect === 'postgres') throw new Error('bench:redeem: PostgreSQL is not supported yet (issue 10)');
+  if (location?.dialect === 'postgres') {
+    const { postgresRedeemBench } = await import('./redeem-postgres.js');
+    return postgresRedeemBench(location.url, { benchRuleset, redeemCommitsPerSec, median, CONCURRENCY, RUN_MS, RUNS });
+  }
   const tmp = location ? null : mkdtempSync(join(tmpdir(), 'bench-redeem-'));
   const base = location ? resolve(location.path) : join(tmp!, 'ledger.db');
   const rs = await benchRuleset();

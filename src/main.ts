@@ -15,15 +15,19 @@ import { createService, type Service } from './http/app.js';
 import { createLogger, type LogLevel } from './http/logger.js';
 import { createMetrics } from './http/metrics.js';
 import { loadServedRuleset, RulesetHolder } from './http/ruleset.js';
-import { openStore } from './store/open.js';
+import { describeStoreLocation, openStore, parseStoreLocation } from './store/open.js';
 import type { LedgerStore } from './store/types.js';
 
 export interface ServiceConfig {
   /** The rules directory (absolute) and how messages name it. */
   rulesDir: string;
   rulesDisplay: string;
-  /** SQLite file (created with its directory when missing). */
+  /** SQLite file (created with its directory when missing), or a postgres:// URL. */
   dbPath: string;
+  /** PostgreSQL: connections in the pool (default 10). */
+  dbPoolSize?: number;
+  /** How long a write waits for a lock (or a pooled connection) before 503 unavailable (default 5000 ms). */
+  dbBusyTimeoutMs?: number;
   port: number;
   host: string;
   keys: ApiKey[];
@@ -68,10 +72,10 @@ export async function startService(config: ServiceConfig, io: StartIO, options: 
 
   let store: LedgerStore;
   try {
-    mkdirSync(dirname(resolve(config.dbPath)), { recursive: true });
-    store = await openStore({ path: config.dbPath });
+    if (parseStoreLocation(config.dbPath).dialect === 'sqlite') mkdirSync(dirname(resolve(config.dbPath)), { recursive: true });
+    store = await openStore({ url: config.dbPath, poolSize: config.dbPoolSize, busyTimeoutMs: config.dbBusyTimeoutMs });
   } catch (err) {
-    throw new StartError(`cannot open the database ${config.dbPath}: ${(err as Error).message}`);
+    throw new StartError(`cannot open the database ${describeStoreLocation(config.dbPath)}: ${(err as Error).message}`);
   }
 
   const rulesets = new RulesetHolder(loaded.ruleset, { dir: config.rulesDir, displayDir: config.rulesDisplay });
@@ -94,7 +98,7 @@ export async function startService(config: ServiceConfig, io: StartIO, options: 
   server.keepAliveTimeout = 65_000;
   const port = (server.address() as AddressInfo).port;
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
-  logger.info('listening', { url, rulesetVersion: loaded.ruleset.version, rules: config.rulesDisplay, db: config.dbPath, keys: config.keys.length, pid: process.pid });
+  logger.info('listening', { url, rulesetVersion: loaded.ruleset.version, rules: config.rulesDisplay, db: describeStoreLocation(config.dbPath), keys: config.keys.length, pid: process.pid });
 
   let closing: Promise<void> | null = null;
   let resolveClosed!: () => void;

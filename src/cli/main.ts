@@ -28,7 +28,7 @@ Commands:
   compile [DIR | --rules DIR]               print the compiled ruleset (json-rules-engine rules + pricing actions)
   pos-sheet [DIR | --rules DIR] [--format csv|json]
                                             list the discounts to create or check in the store's POS
-  serve [--rules DIR] [--db PATH] [--port N] [--host H]
+  serve [--rules DIR] [--db PATH|URL] [--port N] [--host H]
                                             run the HTTP service (see docs/operations.md)
 
   --version                                 print the version

@@ -1,6 +1,7 @@
-// `discounts serve [--rules DIR] [--db PATH] [--port N] [--host H]`: runs the HTTP service until
-// SIGTERM or SIGINT. Flags win over the environment (DISCOUNTS_RULES, DISCOUNTS_DB, DISCOUNTS_PORT,
-// DISCOUNTS_HOST, DISCOUNTS_API_KEYS, DISCOUNTS_API_KEYS_FILE, DISCOUNTS_LOG_LEVEL). Exit 0 after a
+// `discounts serve [--rules DIR] [--db PATH|URL] [--port N] [--host H]`: runs the HTTP service until
+// SIGTERM or SIGINT. Flags win over the environment (DISCOUNTS_RULES, DISCOUNTS_DB then DATABASE_URL,
+// DISCOUNTS_DB_POOL, DISCOUNTS_DB_BUSY_TIMEOUT_MS, DISCOUNTS_PORT, DISCOUNTS_HOST, DISCOUNTS_API_KEYS,
+// DISCOUNTS_API_KEYS_FILE, DISCOUNTS_LOG_LEVEL). Exit 0 after a
 // graceful stop, 2 when it cannot start.
 
 import { existsSync, readFileSync } from 'node:fs';
@@ -8,6 +9,7 @@ import { join, resolve } from 'node:path';
 import { KeyConfigError, parseKeyFile, parseKeyList, type ApiKey } from '../http/auth.js';
 import { isLogLevel, LOG_LEVELS, type LogLevel } from '../http/logger.js';
 import { startService, StartError, welcome, type ServiceConfig } from '../main.js';
+import { parseStoreLocation, resolveStoreSetting, StoreConfigError, type StoreSetting } from '../store/open.js';
 import { EXIT, UsageError, type CliIO } from './io.js';
 
 export const SERVE_DEFAULTS = { rules: 'rules', db: 'data/discounts.db', port: 8080, host: '127.0.0.1', logLevel: 'info' as LogLevel };
@@ -18,7 +20,16 @@ type Env = Record<string, string | undefined>;
 export function resolveServeConfig(values: { rules?: string; db?: string; port?: string; host?: string }, env: Env, cwd: string): ServiceConfig {
   const pick = (flag: string | undefined, name: string, fallback: string) => flag ?? (env[name] !== undefined && env[name] !== '' ? env[name]! : fallback);
   const rules = pick(values.rules, 'DISCOUNTS_RULES', SERVE_DEFAULTS.rules);
-  const db = pick(values.db, 'DISCOUNTS_DB', SERVE_DEFAULTS.db);
+  let store: StoreSetting;
+  try {
+    store = resolveStoreSetting(values.db, env);
+  } catch (err) {
+    if (err instanceof StoreConfigError) throw new UsageError(err.message);
+    throw err;
+  }
+  const db = store.value ?? SERVE_DEFAULTS.db;
+  // A PostgreSQL URL is passed as is; a file path is resolved against the working directory.
+  const dbPath = parseStoreLocation(db).dialect === 'postgres' ? db : resolve(cwd, db);
   const portText = pick(values.port, 'DISCOUNTS_PORT', String(SERVE_DEFAULTS.port));
   if (!/^\d{1,5}$/.test(portText) || Number(portText) > 65535) throw new UsageError(`port must be an integer from 0 to 65535, not '${portText}'`);
   const host = pick(values.host, 'DISCOUNTS_HOST', SERVE_DEFAULTS.host);
@@ -40,7 +51,7 @@ export function resolveServeConfig(values: { rules?: string; db?: string; port?:
     if (err instanceof KeyConfigError) throw new UsageError(err.message);
     throw err;
   }
-  return { rulesDir: resolve(cwd, rules), rulesDisplay: rules, dbPath: resolve(cwd, db), port: Number(portText), host, keys, logLevel: level };
+  return { rulesDir: resolve(cwd, rules), rulesDisplay: rules, dbPath, dbPoolSize: store.poolSize, dbBusyTimeoutMs: store.busyTimeoutMs, port: Number(portText), host, keys, logLevel: level };
 }
 
 export async function serveCommand(args: { values: { rules?: string; db?: string; port?: string; host?: string }; positionals: string[] }, io: CliIO): Promise<number> {

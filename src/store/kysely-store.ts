@@ -9,7 +9,8 @@
 //
 // redeem(): a replay or conflict is answered from a plain read; otherwise one write transaction
 // checks the id again, reads the usage, prices, compares expectedTotal (refusing before anything is
-// written), takes the usage, inserts the redemption with its discounts and allocations. A limit
+// written), inserts the redemption with its discounts and allocations, then takes the usage (last,
+// so a limit's row lock is held only until the commit, just after). A limit
 // used up between the read and the update (another instance, PostgreSQL), a concurrent insert of
 // the same id or a deadlock rolls back and runs it again (MAX_ATTEMPTS), then StoreUnavailableError.
 // With group commit (SQLite) the redemptions waiting for the write lock run in one transaction, a
@@ -300,22 +301,15 @@ async function redeemIn(q: ShapeCache, trx: Transaction<Database>, input: Redeem
     return { kind: 'price_changed', evaluation: response };
   }
 
-  // Take the usage: every applied discount with a limit, in discount id order.
+  // Which limits this redemption takes (the rows say so; a void releases exactly these).
   const applied = [...response.applied].sort((a, b) => byString(a.discountId, b.discountId));
   const took = new Map<string, { usage: boolean; customer: boolean }>();
   for (const d of applied) {
     const limit = limits.get(d.discountId);
-    const usage = limit?.usageLimit !== null && limit?.usageLimit !== undefined;
-    if (usage && !(await takeUsage(q, trx, input.store, d.discountId, limit!.usageLimit!))) throw new LimitRace(d.discountId);
-    took.set(d.discountId, { usage, customer: false });
-  }
-  if (input.customerId !== null) {
-    for (const d of applied) {
-      const perCustomer = limits.get(d.discountId)?.perCustomerLimit ?? null;
-      if (perCustomer === null) continue;
-      if (!(await takeCustomerUsage(q, trx, input.store, input.customerId, d.discountId, perCustomer))) throw new LimitRace(d.discountId);
-      took.get(d.discountId)!.customer = true;
-    }
+    took.set(d.discountId, {
+      usage: limit?.usageLimit !== null && limit?.usageLimit !== undefined,
+      customer: input.customerId !== null && (limit?.perCustomerLimit ?? null) !== null,
+    });
   }
 
   const responseJson = JSON.stringify(response);
@@ -393,6 +387,19 @@ async function redeemIn(q: ShapeCache, trx: Transaction<Database>, input: Redeem
         })),
       ),
     );
+
+  // Take the usage last, just before the commit: a limit's row is the one every redemption of that
+  // discount waits for (PostgreSQL row lock), so it is held for as short a time as possible. Every
+  // applied discount with a limit, in discount id order (store-wide, then per customer), so two
+  // transactions never wait for each other in a cycle. A use taken meanwhile by another
+  // transaction rolls all of this back and prices again (LimitRace).
+  for (const d of applied) {
+    if (took.get(d.discountId)!.usage && !(await takeUsage(q, trx, input.store, d.discountId, limits.get(d.discountId)!.usageLimit!))) throw new LimitRace(d.discountId);
+  }
+  for (const d of applied) {
+    if (!took.get(d.discountId)!.customer) continue;
+    if (!(await takeCustomerUsage(q, trx, input.store, input.customerId!, d.discountId, limits.get(d.discountId)!.perCustomerLimit!))) throw new LimitRace(d.discountId);
+  }
 
   return {
     kind: 'committed',
