@@ -2,9 +2,9 @@
 // terms to copy (type, value, caps, schedule, code) and its POS discount ID or "missing".
 // Pure: compiled ruleset in, rows out; CSV and JSON renderings for the CLI (and later the API).
 
-import type { CompiledRuleset } from '../dsl/compile.js';
+import { ITEM_KEYS, type CompiledRuleset } from '../dsl/compile.js';
 import { formatMoney } from '../domain/money.js';
-import type { CompiledDiscount } from '../domain/types.js';
+import type { CompiledDiscount, ItemMatch, ItemSelector, NeverDiscount } from '../domain/types.js';
 import { findProfile, MODE_CAPABILITIES } from './profiles.js';
 
 export interface PosSheetRow {
@@ -31,6 +31,8 @@ export interface PosSheet {
   store: string;
   pos: { system: string; name: string; mode: string | null };
   rulesetVersion: string;
+  /** Lines the store never discounts, so mirrored POS discounts can exclude the same items (JSON only). */
+  neverDiscount: NeverDiscount | null;
   discounts: PosSheetRow[];
 }
 
@@ -65,12 +67,10 @@ export function posSheet(ruleset: CompiledRuleset): PosSheet {
       enabled: d.enabled,
       type: d.type,
       value: describeValue(d, money),
-      appliesTo: d.appliesTo
-        ? [d.appliesTo.categories && `categories: ${d.appliesTo.categories.join(' ')}`, d.appliesTo.products && `products: ${d.appliesTo.products.join(' ')}`]
-            .filter(Boolean)
-            .join('; ')
-        : 'all items',
-      customer: d.tiers ? `tiers: ${d.tiers.join(' ')}` : d.customerRequired ? 'identified customer' : 'anyone',
+      appliesTo: d.appliesTo ? describeSelector(d.appliesTo) : 'all items',
+      customer:
+        [d.tiers && `tiers: ${d.tiers.join(' ')}`, d.groups && `groups: ${d.groups.join(' ')}`].filter(Boolean).join('; ') ||
+        (d.customerRequired ? 'identified customer' : 'anyone'),
       maxDiscount: money(d.action.maxDiscount),
       minPurchase: money(d.minPurchase),
       schedule: describeSchedule(d),
@@ -93,8 +93,17 @@ export function posSheet(ruleset: CompiledRuleset): PosSheet {
     store: policy.store,
     pos: { system: profile?.id ?? 'none', name: profile?.name ?? 'No POS integration', mode: profile?.mode ?? null },
     rulesetVersion: ruleset.version,
+    neverDiscount: policy.neverDiscount,
     discounts: rows,
   };
+}
+
+/** `categories: flower; brands: stiiizy; except tags: sale-shelf` (lists as written). */
+function describeSelector(sel: ItemSelector): string {
+  const lists = (m: ItemMatch) => ITEM_KEYS.filter((k) => m[k]).map((k) => `${k}: ${m[k]!.join(' ')}`);
+  const parts = lists(sel);
+  if (sel.exclude) parts.push(`except ${lists(sel.exclude).join(', ')}`);
+  return parts.length ? parts.join('; ') : 'all items';
 }
 
 function describeValue(d: CompiledDiscount, money: (m: number | null) => string): string {
