@@ -16,7 +16,8 @@ describe('discounts validate', () => {
     const r = await run(['validate']);
     expect(r.code).toBe(0);
     expect(r.stdout).toBe('');
-    expect(r.stderr).toBe('6 rule file(s), 1 test file(s): 0 error(s), 0 warning(s)\n');
+    expect(r.stderr).toBe('8 rule file(s), 1 test file(s): 0 error(s), 0 warning(s)
+');
   });
   it('prints sorted diagnostics and exits 1 on errors; --json gives the same as data', async () => {
     const cwd = join(repo, 'test/cases/diag-meaning');

@@ -284,13 +284,15 @@ function factsFor(rs: PreparedRuleset, req: EvaluateRequest, now: number, usage:
 }
 
 const pad = (n: number) => String(n).padStart(2, '0');
-const demoCategories = ['flower', 'edibles', 'pre-rolls', 'vapes', 'gear'];
+const demoCategories = ['flower', 'edibles', 'pre-rolls', 'vapes', 'gear', 'gift-cards'];
 
 const demoLine = (i: number): fc.Arbitrary<CartLine> =>
   fc
     .record({
-      productId: fc.constantFrom('p1', 'p2', 'p3', 'p4', 'p5'),
+      productId: fc.constantFrom('p1', 'p2', 'p3', 'p4', 'p5', 'exit-bag'),
       category: fc.constantFrom(...demoCategories),
+      brand: fc.option(fc.constantFrom('stiiizy', 'kiva'), { nil: undefined }),
+      tags: fc.option(fc.subarray(['sale-shelf', 'indica']), { nil: undefined }),
       unitPrice: fc.oneof(fc.integer({ min: 0, max: 3000 }), fc.integer({ min: 0, max: 100000 })),
       quantity: fc.integer({ min: 1, max: 5 }),
       cannabis: fc.option(fc.boolean(), { nil: undefined }),
@@ -298,6 +300,8 @@ const demoLine = (i: number): fc.Arbitrary<CartLine> =>
     .map((l) => {
       const line: CartLine = { id: `l${i}`, productId: l.productId, category: l.category, unitPrice: l.unitPrice, quantity: l.quantity };
       if (l.cannabis !== undefined) line.cannabis = l.cannabis;
+      if (l.brand !== undefined) line.brand = l.brand;
+      if (l.tags !== undefined) line.tags = l.tags;
       return line;
     });
 
@@ -319,7 +323,7 @@ const demoRequest: fc.Arbitrary<{ req: EvaluateRequest; now: number; usage: Usag
     now: fc.integer({ min: Date.UTC(2025, 6, 1), max: Date.UTC(2026, 6, 1) }),
     customer: fc.option(
       fc.record(
-        { id: fc.constantFrom('c1', 'c2'), tier: fc.constantFrom('gold', ' GOLD ', 'silver', 'Gold') },
+        { id: fc.constantFrom('c1', 'c2'), tier: fc.constantFrom('gold', ' GOLD ', 'silver', 'Gold'), groups: fc.subarray(['Veteran', ' senior', 'medical']) },
         { requiredKeys: [] },
       ),
       { nil: undefined },
@@ -380,6 +384,7 @@ describe('demo rules: compiled eligibility vs json-rules-engine', () => {
       'USAGE_LIMIT_REACHED',
       'CUSTOMER_REQUIRED',
       'TIER_NOT_ELIGIBLE',
+      'GROUP_NOT_ELIGIBLE',
       'CUSTOMER_LIMIT_REACHED',
       'MIN_PURCHASE_NOT_MET',
       'NO_ELIGIBLE_ITEMS',
