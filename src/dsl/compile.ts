@@ -400,6 +400,17 @@ function meaningChecks(doc: Record<string, unknown>, src: SourceDocument, policy
     out.push(
       diag(src, ['appliesTo'], 'never_discounted_only', `appliesTo can only match lines the store never discounts (store.yaml neverDiscount), so this discount never applies`, 'warning'),
     );
+  const reward = isObject(doc.bogo) && isObject(doc.bogo.rewardAppliesTo) ? (doc.bogo.rewardAppliesTo as ItemSelector) : null;
+  if (policy.neverDiscount && reward && onlyNeverDiscounted(reward, policy.neverDiscount))
+    out.push(
+      diag(
+        src,
+        ['bogo', 'rewardAppliesTo'],
+        'never_discounted_only',
+        `bogo.rewardAppliesTo can only match lines the store never discounts (store.yaml neverDiscount), so there is never a reward`,
+        'warning',
+      ),
+    );
   if (isObject(doc.schedule)) checkSchedule(doc.schedule, policy, error);
   const profile = options.posChecks !== false ? findProfile(policy.pos) : null;
   if (profile)

@@ -41,8 +41,8 @@ export interface PreparedDiscount {
   checks: { reason: EligibilityReason; test: Predicate }[];
   /**
    * The position of the NO_ELIGIBLE_ITEMS check in `checks` (-1 if none). A discount reached
-   * through the index by one of the cart's categories or products skips it: it is then known to
-   * pass, and skipping a check that passes never changes which check fails first.
+   * through the index skips it when `itemsSkippable`: it is then known to pass, and skipping a
+   * check that passes never changes which check fails first.
    */
   itemsCheck: number;
   /**

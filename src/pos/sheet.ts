@@ -25,6 +25,8 @@ export interface PosSheetRow {
   posDiscountId: string;
   /** What to do in the POS. */
   posAction: string;
+  /** JSON only (not a CSV column): the vendor's share of the discount, or null. */
+  funding?: { vendor: string; percent: number } | null;
 }
 
 export interface PosSheet {
@@ -67,6 +69,7 @@ export function posSheet(ruleset: CompiledRuleset): PosSheet {
       enabled: d.enabled,
       type: d.type,
       value: describeValue(d, money),
+      funding: d.funding && { vendor: d.funding.vendor, percent: d.funding.percentBps / 100 },
       appliesTo: d.appliesTo ? describeSelector(d.appliesTo) : 'all items',
       customer:
         [d.tiers && `tiers: ${d.tiers.join(' ')}`, d.groups && `groups: ${d.groups.join(' ')}`].filter(Boolean).join('; ') ||
@@ -112,7 +115,10 @@ function describeValue(d: CompiledDiscount, money: (m: number | null) => string)
   if (a.type === 'percentage') return `${pct(a.rateBps)} off`;
   if (a.type === 'fixed') return `${money(a.amount)} off`;
   const reward = a.percentOffBps === 10000 ? 'free' : `${pct(a.percentOffBps)} off`;
-  return `buy ${a.buy} get ${a.get} ${reward}${a.maxApplications !== null ? ` (max ${a.maxApplications}x)` : ''}`;
+  const max = a.maxApplications !== null ? ` (max ${a.maxApplications}x)` : '';
+  // The reward set when it is not the buy set, so the POS copy rewards the same items (exclusions included).
+  const rewardSet = a.rewardAppliesTo && JSON.stringify(a.rewardAppliesTo) !== JSON.stringify(d.appliesTo) ? `; reward: ${describeSelector(a.rewardAppliesTo)}` : '';
+  return `buy ${a.buy} get ${a.get} ${reward}${max}${rewardSet}`;
 }
 
 function describeSchedule(d: CompiledDiscount): string {
