@@ -404,7 +404,7 @@ const NO_LINES: number[] = [];
 function missingUnits(rs: PreparedRuleset, pd: PreparedDiscount, cart: CartView): number {
   const a = pd.discount.action;
   if (a.type !== 'bogo') return 0;
-  return bogoUnitsMissing(bogoCounts(rs, pd, cart), a.buy, a.get, pd.bogoBothPossible);
+  return bogoUnitsMissing(bogoCounts(rs, pd, cart), a.buy, a.get);
 }
 
 /** A bogo's unit counts on the untouched cart. */

@@ -54,8 +54,6 @@ export interface PreparedDiscount {
   appliesTo: Selector | null;
   /** Bogo only; null = every line */
   rewardAppliesTo: Selector | null;
-  /** Bogo only: whether one item can be in both the buy and the reward set (QUANTITY_NOT_MET's count). */
-  bogoBothPossible: boolean;
   /** What the store's POS must do when this discount applies; null under `pos: none`. */
   pos: PosInstruction | null;
 }
@@ -102,7 +100,6 @@ export function prepareRuleset(compiled: CompiledRuleset): PreparedRuleset {
     appliesTo: toSelector(d.appliesTo),
     rewardAppliesTo: d.action.type === 'bogo' ? toSelector(d.action.rewardAppliesTo) : null,
     pos: posFor(d),
-    bogoBothPossible: d.action.type === 'bogo' && !selectorsDisjoint(d.appliesTo, d.action.rewardAppliesTo),
     applicationRank: 0,
   }));
   [...discounts].sort((a, b) => applicationOrder(a.discount, b.discount)).forEach((p, rank) => (p.applicationRank = rank));
@@ -147,18 +144,6 @@ export function prepareRuleset(compiled: CompiledRuleset): PreparedRuleset {
 
 const NO_KEYS: ReadonlySet<string> = new Set();
 
-/**
- * Whether no line can match both selectors: only when both list nothing but categories (a line
- * has one category) or nothing but products, and the lists share none. Otherwise some item could.
- */
-function selectorsDisjoint(a: ItemSelector | null, b: ItemSelector | null): boolean {
-  if (!a || !b) return false;
-  const only = (s: ItemSelector, key: 'categories' | 'products') => (s[key]?.length ?? 0) > 0 && !(s[key === 'categories' ? 'products' : 'categories']?.length);
-  for (const key of ['categories', 'products'] as const) {
-    if (only(a, key) && only(b, key)) return !a[key]!.some((x) => b[key]!.includes(x));
-  }
-  return false;
-}
 
 // An empty list shares one empty set: thousands of rules list only categories.
 const keySet = (list: readonly string[] | undefined): ReadonlySet<string> => (list?.length ? new Set(list) : NO_KEYS);
