@@ -18,7 +18,7 @@ export interface Expectation {
   subtotal?: number;
   discountTotal?: number;
   total?: number;
-  applied?: { discountId: string; amount: number }[];
+  applied?: { discountId: string; amount: number; funding?: { vendor: string; amount: number } | null }[];
   lines?: Record<string, number>;
   rejected?: { code?: string | null; discountId?: string | null; reason: string }[];
 }
@@ -30,9 +30,14 @@ export function compareExpectation(expect: Expectation, actual: EvaluateResponse
     if (expect[k] !== undefined && expect[k] !== actual[k]) out.push(`${k}: expected ${expect[k]}, got ${actual[k]}`);
   }
   if (expect.applied) {
-    const got = actual.applied.map((a) => ({ discountId: a.discountId, amount: a.amount }));
-    if (JSON.stringify(got) !== JSON.stringify(expect.applied.map((a) => ({ discountId: a.discountId, amount: a.amount }))))
-      out.push(`applied:\n    - ${JSON.stringify(expect.applied)}\n    + ${JSON.stringify(got)}`);
+    // `funding` is compared on the entries that state it (same position), so a case may leave it out.
+    const want = expect.applied.map((a) => ({ discountId: a.discountId, amount: a.amount, ...('funding' in a ? { funding: a.funding ?? null } : {}) }));
+    const got = actual.applied.map((a, i) => ({
+      discountId: a.discountId,
+      amount: a.amount,
+      ...(want[i] && 'funding' in want[i] ? { funding: a.funding } : {}),
+    }));
+    if (JSON.stringify(got) !== JSON.stringify(want)) out.push(`applied:\n    - ${JSON.stringify(want)}\n    + ${JSON.stringify(got)}`);
   }
   if (expect.lines) {
     for (const [id, discount] of Object.entries(expect.lines)) {

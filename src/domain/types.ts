@@ -38,6 +38,8 @@ export const DIAGNOSTIC_CODES = [
   'pos_cart_level_unsupported',
   'pos_discount_id_missing',
   'pos_discount_id_not_used',
+  'pos_selector_unsupported',
+  'never_discounted_only',
 ] as const;
 export type DiagnosticCode = (typeof DIAGNOSTIC_CODES)[number];
 
@@ -64,6 +66,7 @@ export const ELIGIBILITY_REASONS = [
   'USAGE_LIMIT_REACHED',
   'CUSTOMER_REQUIRED',
   'TIER_NOT_ELIGIBLE',
+  'GROUP_NOT_ELIGIBLE',
   'CUSTOMER_LIMIT_REACHED',
   'MIN_PURCHASE_NOT_MET',
   'NO_ELIGIBLE_ITEMS',
@@ -78,9 +81,27 @@ export type Reason = (typeof REASONS)[number];
 // ---------------------------------------------------------------------------
 // Rule documents as authored (amounts in major units), after schema validation.
 
-export interface ItemSelector {
+/** Item attributes a selector can list (besides products). */
+export const ITEM_ATTRIBUTES = ['categories', 'brands', 'vendors', 'tags'] as const;
+export type ItemAttribute = (typeof ITEM_ATTRIBUTES)[number];
+
+/** Lists of item keys: a line matches when it matches any of them (exclude, neverDiscount). */
+export interface ItemMatch {
   categories?: string[];
   products?: string[];
+  brands?: string[];
+  vendors?: string[];
+  tags?: string[];
+}
+
+/**
+ * A line matches when its productId is in `products`, or when at least one attribute list is
+ * present and the line matches every one present (AND across lists, OR within a list; `tags`:
+ * the line has at least one of them); then a line matching `exclude` is removed. A selector with
+ * only `exclude` matches every line not excluded.
+ */
+export interface ItemSelector extends ItemMatch {
+  exclude?: ItemMatch;
 }
 
 export type ConditionNode =
@@ -107,7 +128,7 @@ export interface RuleDocument {
   appliesTo?: ItemSelector;
   minPurchase?: number;
   maxDiscount?: number;
-  customer?: { required?: boolean; tiers?: string[] };
+  customer?: { required?: boolean; tiers?: string[]; groups?: string[] };
   schedule?: {
     start?: string;
     end?: string;
@@ -126,6 +147,7 @@ export interface RuleDocument {
     maxApplications?: number;
   };
   pos?: { discountId?: string };
+  funding?: { vendor: string; percent: number };
   conditions?: ConditionNode;
 }
 
@@ -139,6 +161,13 @@ export interface StorePolicyDocument {
   pos?: string;
   /** The rule editor's save behaviour; not part of the compiled policy or the ruleset version. */
   editor?: { autoReload?: boolean };
+  neverDiscount?: NeverDiscount;
+}
+
+/** Lines never eligible for any discount (gift cards, exit bags, delivery fees). */
+export interface NeverDiscount extends ItemMatch {
+  /** Whether such lines still count toward minPurchase (default false). */
+  countTowardMinimum?: boolean;
 }
 
 /** The store policy with defaults applied and amounts converted to minor units. */
@@ -152,6 +181,8 @@ export interface StorePolicy {
   minimumUnitPrice: Minor;
   maxDiscountBps: BasisPoints;
   pos: string;
+  /** null when the store discounts every line. */
+  neverDiscount: NeverDiscount | null;
 }
 
 // ---------------------------------------------------------------------------
@@ -194,6 +225,10 @@ export interface CompiledDiscount {
   posDiscountId: string | null;
   /** Normalised (lower-case) tiers, or null. */
   tiers: string[] | null;
+  /** Normalised (trimmed, lower-case) customer groups, or null. */
+  groups: string[] | null;
+  /** The vendor's share of this discount (basis points), or null. */
+  funding: { vendor: string; percentBps: BasisPoints } | null;
   customerRequired: boolean;
   schedule: ScheduleInfo | null;
   /** The json-rules-engine rule that decides eligibility (the compiled artifact). */
@@ -234,6 +269,9 @@ export interface CartLine {
   id: string;
   productId: string;
   category: string;
+  brand?: string;
+  vendor?: string;
+  tags?: string[];
   unitPrice: Minor;
   quantity: number;
   cannabis?: boolean;
@@ -242,6 +280,7 @@ export interface CartLine {
 export interface Customer {
   id?: string;
   tier?: string;
+  groups?: string[];
   [attribute: string]: unknown;
 }
 
@@ -274,6 +313,8 @@ export interface AppliedDiscount {
   code: string | null;
   amount: Minor;
   allocations: { lineId: string; amount: Minor }[];
+  /** The vendor's share to bill back: round-half-up(amount x funding percent / 100). */
+  funding: { vendor: string; amount: Minor } | null;
   pos: PosInstruction | null;
 }
 

@@ -15,6 +15,7 @@ import {
   toEpoch,
   wallToEpoch,
 } from '../domain/time.js';
+import { ITEM_ATTRIBUTES } from '../domain/types.js';
 import type {
   CompiledDiscount,
   ConditionNode,
@@ -22,7 +23,9 @@ import type {
   DiagnosticCode,
   EngineCondition,
   EngineRule,
+  ItemMatch,
   ItemSelector,
+  NeverDiscount,
   PricingAction,
   RuleDocument,
   ScheduleInfo,
@@ -355,7 +358,13 @@ function compilePolicyValues(doc: StorePolicyDocument): StorePolicy {
     minimumUnitPrice: decimalToScaled(doc.minimumUnitPrice ?? 0, minorDigits)!,
     maxDiscountBps: decimalToScaled(doc.maxDiscountPercent ?? 100, 2)!,
     pos: doc.pos ?? 'none',
+    neverDiscount: doc.neverDiscount ? neverDiscountValues(doc.neverDiscount) : null,
   };
+}
+
+/** The store's neverDiscount with a fixed key order (it is part of the ruleset version). */
+function neverDiscountValues(nd: NeverDiscount): NeverDiscount {
+  return { ...itemMatch(nd), countTowardMinimum: nd.countTowardMinimum === true };
 }
 
 // ---------------------------------------------------------------------------
@@ -386,6 +395,22 @@ function meaningChecks(doc: Record<string, unknown>, src: SourceDocument, policy
   };
   if (doc.type === 'percentage') percent(['value'], doc.value);
   if (isObject(doc.bogo)) percent(['bogo', 'percentOff'], doc.bogo.percentOff);
+  if (isObject(doc.funding)) percent(['funding', 'percent'], doc.funding.percent);
+  if (policy.neverDiscount && isObject(doc.appliesTo) && onlyNeverDiscounted(doc.appliesTo as ItemSelector, policy.neverDiscount))
+    out.push(
+      diag(src, ['appliesTo'], 'never_discounted_only', `appliesTo can only match lines the store never discounts (store.yaml neverDiscount), so this discount never applies`, 'warning'),
+    );
+  const reward = isObject(doc.bogo) && isObject(doc.bogo.rewardAppliesTo) ? (doc.bogo.rewardAppliesTo as ItemSelector) : null;
+  if (policy.neverDiscount && reward && onlyNeverDiscounted(reward, policy.neverDiscount))
+    out.push(
+      diag(
+        src,
+        ['bogo', 'rewardAppliesTo'],
+        'never_discounted_only',
+        `bogo.rewardAppliesTo can only match lines the store never discounts (store.yaml neverDiscount), so there is never a reward`,
+        'warning',
+      ),
+    );
   if (isObject(doc.schedule)) checkSchedule(doc.schedule, policy, error);
   const profile = options.posChecks !== false ? findProfile(policy.pos) : null;
   if (profile)
@@ -421,6 +446,7 @@ function buildDiscount(doc: RuleDocument, src: SourceDocument, policy: StorePoli
     };
   }
   const tiers = doc.customer?.tiers ? [...new Set(doc.customer.tiers.map((t) => t.trim().toLowerCase()))].sort() : null;
+  const groups = doc.customer?.groups ? [...new Set(doc.customer.groups.map((g) => g.trim().toLowerCase()))].sort() : null;
   const discount: CompiledDiscount = {
     id: doc.id,
     name: doc.name,
@@ -438,12 +464,14 @@ function buildDiscount(doc: RuleDocument, src: SourceDocument, policy: StorePoli
     action,
     posDiscountId: doc.pos?.discountId ?? null,
     tiers,
-    customerRequired: doc.customer?.required === true || tiers !== null,
+    groups,
+    funding: doc.funding ? { vendor: doc.funding.vendor, percentBps: decimalToScaled(doc.funding.percent, 2)! } : null,
+    customerRequired: doc.customer?.required === true || tiers !== null || groups !== null,
     schedule: doc.schedule ? scheduleInfo(doc.schedule, policy) : null,
     rule: null as unknown as EngineRule,
     source: src.path,
   };
-  discount.rule = buildEngineRule(discount, doc.conditions ?? null);
+  discount.rule = buildEngineRule(discount, doc.conditions ?? null, policy);
   return discount;
 }
 
@@ -504,6 +532,21 @@ function checkConditions(node: Record<string, unknown>, pointer: (string | numbe
     error([...pointer, 'value'], 'rule_schema_error', `${where}.value: operator '${node.operator}' needs a single value, not a list`);
 }
 
+/**
+ * Whether every line a selector can match is never discounted: each listed product is, and (when
+ * the selector has attribute lists) some attribute list lies inside the same list of
+ * neverDiscount (a matching line has one of those values). A selector with neither matches
+ * everything.
+ */
+function onlyNeverDiscounted(sel: ItemSelector, nd: NeverDiscount): boolean {
+  const within = (a: unknown, b: string[] | undefined) => Array.isArray(a) && a.length > 0 && !!b && a.every((x) => b.includes(x as string));
+  const products = sel.products;
+  if (Array.isArray(products) && products.length > 0 && !within(products, nd.products)) return false;
+  const attrs = ITEM_ATTRIBUTES.filter((k) => Array.isArray(sel[k]) && sel[k]!.length > 0);
+  if (attrs.length === 0) return Array.isArray(products) && products.length > 0;
+  return attrs.some((k) => within(sel[k], nd[k]));
+}
+
 function isObject(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
@@ -513,7 +556,7 @@ function isObject(v: unknown): v is Record<string, unknown> {
 // the reasons are reported. Internal facts: clock, session, usage (params.discountId),
 // bogo (params.discountId); user facts: cart, customer, time.
 
-function buildEngineRule(d: CompiledDiscount, conditions: ConditionNode | null): EngineRule {
+function buildEngineRule(d: CompiledDiscount, conditions: ConditionNode | null, policy: StorePolicy): EngineRule {
   const checks: EngineCondition[] = [];
   const params = { discountId: d.id };
   const s = d.schedule;
@@ -545,11 +588,20 @@ function buildEngineRule(d: CompiledDiscount, conditions: ConditionNode | null):
   if (customerChecks.length === 1) checks.push({ ...customerChecks[0], name: 'CUSTOMER_REQUIRED' });
   if (customerChecks.length > 1) checks.push({ all: customerChecks, name: 'CUSTOMER_REQUIRED' });
   if (d.tiers) checks.push({ name: 'TIER_NOT_ELIGIBLE', fact: 'session', path: '$.tier', operator: 'in', value: d.tiers });
+  if (d.groups)
+    checks.push({
+      name: 'GROUP_NOT_ELIGIBLE',
+      any: d.groups.map((g): EngineCondition => ({ fact: 'session', path: '$.groups', operator: 'contains', value: g })),
+    });
   if (d.perCustomerLimit !== null)
     checks.push({ name: 'CUSTOMER_LIMIT_REACHED', fact: 'usage', params, path: '$.customerUsed', operator: 'lessThan', value: d.perCustomerLimit });
+  // The subtotal a minimum purchase counts: the whole cart, less never-discounted lines unless
+  // they count toward minimums (session.purchaseSubtotal).
   if (d.minPurchase !== null)
-    checks.push({ name: 'MIN_PURCHASE_NOT_MET', fact: 'cart', path: '$.subtotal', operator: 'greaterThanInclusive', value: d.minPurchase });
-  if (d.appliesTo) checks.push({ any: selectorConditions(d.appliesTo), name: 'NO_ELIGIBLE_ITEMS' });
+    checks.push({ name: 'MIN_PURCHASE_NOT_MET', fact: 'session', path: '$.purchaseSubtotal', operator: 'greaterThanInclusive', value: d.minPurchase });
+  // Decided on the lines the selector matches after exclude and neverDiscount (internal fact `items`).
+  if (d.appliesTo || policy.neverDiscount)
+    checks.push({ name: 'NO_ELIGIBLE_ITEMS', fact: 'items', params, operator: 'greaterThanInclusive', value: 1 });
   if (d.action.type === 'bogo')
     checks.push({ name: 'QUANTITY_NOT_MET', fact: 'bogo', params, operator: 'greaterThanInclusive', value: 1 });
   if (conditions) {
@@ -557,13 +609,6 @@ function buildEngineRule(d: CompiledDiscount, conditions: ConditionNode | null):
     checks.push('fact' in c ? { all: [c], name: 'CONDITIONS_NOT_MET' } : { ...c, name: 'CONDITIONS_NOT_MET' });
   }
   return { name: d.id, priority: 1, conditions: { all: checks }, event: { type: 'eligible', params: { discountId: d.id } } };
-}
-
-function selectorConditions(sel: ItemSelector): EngineCondition[] {
-  return [
-    ...(sel.categories ?? []).map((c): EngineCondition => ({ fact: 'cart', path: '$.categories', operator: 'contains', value: c })),
-    ...(sel.products ?? []).map((p): EngineCondition => ({ fact: 'cart', path: '$.productIds', operator: 'contains', value: p })),
-  ];
 }
 
 function toEngineCondition(node: ConditionNode): EngineCondition {
@@ -582,11 +627,11 @@ export function normalizeCode(code: string): string {
   return code.trim().toLowerCase();
 }
 
+/** A selector with a fixed key order (it is part of the ruleset version). */
 function selector(sel: ItemSelector | undefined): ItemSelector | null {
   if (!sel) return null;
-  const out: ItemSelector = {};
-  if (sel.categories) out.categories = [...sel.categories];
-  if (sel.products) out.products = [...sel.products];
+  const out: ItemSelector = itemMatch(sel);
+  if (sel.exclude) out.exclude = itemMatch(sel.exclude);
   return out;
 }
 
@@ -598,6 +643,15 @@ function misplacedTestFile(source: RuleSource): FileResult {
   const diagnostic: Diagnostic = { path: source.path, line: 1, col: 1, severity: 'error', code: 'test_file_misplaced', message };
   return { path: source.path, diagnostics: [diagnostic], discount: null, id: null, code: null };
 }
+
+function itemMatch(m: ItemMatch): ItemMatch {
+  const out: ItemMatch = {};
+  for (const key of ITEM_KEYS) if (m[key]) out[key] = [...m[key]!];
+  return out;
+}
+
+/** The keys of an item match, in the order they are compiled and hashed. */
+export const ITEM_KEYS = ['categories', 'products', 'brands', 'vendors', 'tags'] as const;
 
 function baseName(path: string): string {
   const file = path.split(/[\\/]/).pop() ?? path;

@@ -3,7 +3,7 @@
 // reason for everything that did not apply. Synchronous and pure: the clock and the usage counts
 // come in as arguments.
 
-import { formatMoney } from '../domain/money.js';
+import { formatMoney, mulDivHalfUp } from '../domain/money.js';
 import { dayOfWeek, formatDate, parseDateTime, previousDay, toEpoch, wallTimeAt } from '../domain/time.js';
 import type {
   AppliedDiscount,
@@ -18,7 +18,7 @@ import { normalizeCode } from '../dsl/compile.js';
 import { bogoApplications, bogoUnitsMissing } from '../pricing/bogo.js';
 import { bogoCartCounts, lineFloors, pricePlan, type PlanDiscount, type PricingCart } from '../pricing/plan.js';
 import type { Facts } from './conditions.js';
-import type { PreparedDiscount, PreparedRuleset, Selector } from './prepare.js';
+import type { MatchSets, PreparedDiscount, PreparedRuleset, Selector } from './prepare.js';
 
 export interface EvaluateOptions {
   /** The instant (ms since epoch) to use when the request has no `at`: the caller's clock. */
@@ -30,10 +30,28 @@ export interface EvaluateOptions {
 }
 
 interface CartView extends PricingCart {
+  capBase: number;
   lineIds: readonly string[];
+  category: readonly string[];
+  productId: readonly string[];
+  brand: readonly (string | undefined)[];
+  vendor: readonly (string | undefined)[];
+  tags: readonly (readonly string[] | undefined)[];
   byCategory: Map<string, number[]>;
   byProduct: Map<string, number[]>;
+  byBrand: Map<string, number[]>;
+  byVendor: Map<string, number[]>;
+  byTag: Map<string, number[]>;
+  /** false for a line the store never discounts. */
+  discountable: readonly boolean[];
+  /** Whether some line is never discounted. */
+  hasNever: boolean;
+  /** The lines a discount may touch: every discountable line, ascending. */
   allLines: number[];
+  /** The subtotal minPurchase counts (never-discounted lines only when they count toward minimums). */
+  purchaseSubtotal: number;
+  /** Lines per general selector, computed once per evaluation. */
+  selected: Map<Selector, number[]>;
 }
 
 /** An eligible discount's plan entry, or the first eligibility check it failed. */
@@ -42,7 +60,7 @@ type Outcome = PlanDiscount | EligibilityReason;
 /** Evaluates a request that passed checkRequest. */
 export function evaluate(rs: PreparedRuleset, req: EvaluateRequest, opts: EvaluateOptions): EvaluateResponse {
   const policy = rs.compiled.policy;
-  const cart = cartView(req);
+  const cart = cartView(req, rs);
   const facts = buildFacts(rs, req, cart, opts);
 
   // Entered codes, in entry order.
@@ -62,7 +80,7 @@ export function evaluate(rs: PreparedRuleset, req: EvaluateRequest, opts: Evalua
   const decided: number[] = [];
   const decide = (pd: PreparedDiscount, matched = false) => {
     if (outcomes[pd.ordinal] === undefined) {
-      outcomes[pd.ordinal] = eligibility(pd, matched ? pd.itemsCheck : -1, cart, facts);
+      outcomes[pd.ordinal] = eligibility(pd, matched && pd.itemsSkippable ? pd.itemsCheck : -1, cart, facts);
       decided.push(pd.ordinal);
     }
   };
@@ -128,7 +146,8 @@ export function evaluate(rs: PreparedRuleset, req: EvaluateRequest, opts: Evalua
           allocations.push({ lineId: cart.lineIds[entry.lines[k]], amount: entry.amounts[k] });
           lineDiscount[entry.lines[k]] += entry.amounts[k];
         }
-        applied.push({ discountId: d.id, name: d.name, type: d.type, code: d.displayCode, amount: entry.amount, allocations, pos: pd.pos && { ...pd.pos } });
+        const funding = d.funding && { vendor: d.funding.vendor, amount: mulDivHalfUp(entry.amount, d.funding.percentBps, 10000) };
+        applied.push({ discountId: d.id, name: d.name, type: d.type, code: d.displayCode, amount: entry.amount, allocations, funding, pos: pd.pos && { ...pd.pos } });
       } else if (entry.amount > 0 && winner) {
         const ids = leftOutBecause();
         const message =
@@ -214,17 +233,31 @@ function tieBreak(
 // ---------------------------------------------------------------------------
 // Cart, facts and candidates
 
-function cartView(req: EvaluateRequest): CartView {
+function cartView(req: EvaluateRequest, rs: PreparedRuleset): CartView {
   const n = req.lines.length;
   const unitPrice = new Array<number>(n);
   const quantity = new Array<number>(n);
   const cannabis = new Array<boolean>(n);
   const lineSubtotal = new Array<number>(n);
   const lineIds = new Array<string>(n);
+  const category = new Array<string>(n);
+  const productId = new Array<string>(n);
+  const brand = new Array<string | undefined>(n);
+  const vendor = new Array<string | undefined>(n);
+  const tags = new Array<readonly string[] | undefined>(n);
+  const discountable = new Array<boolean>(n);
   const byCategory = new Map<string, number[]>();
   const byProduct = new Map<string, number[]>();
-  const allLines = new Array<number>(n);
+  const byBrand = new Map<string, number[]>();
+  const byVendor = new Map<string, number[]>();
+  const byTag = new Map<string, number[]>();
+  const allLines: number[] = [];
+  const never = rs.neverDiscount;
+  const countNever = rs.compiled.policy.neverDiscount?.countTowardMinimum === true;
   let subtotal = 0;
+  let capBase = 0;
+  let purchaseSubtotal = 0;
+  let hasNever = false;
   for (let i = 0; i < n; i++) {
     const l = req.lines[i];
     unitPrice[i] = l.unitPrice;
@@ -232,16 +265,63 @@ function cartView(req: EvaluateRequest): CartView {
     cannabis[i] = l.cannabis !== false;
     lineSubtotal[i] = l.unitPrice * l.quantity;
     lineIds[i] = l.id;
-    allLines[i] = i;
+    category[i] = l.category;
+    productId[i] = l.productId;
+    brand[i] = l.brand;
+    vendor[i] = l.vendor;
+    tags[i] = l.tags;
     subtotal += lineSubtotal[i];
-    const c = byCategory.get(l.category);
-    if (c) c.push(i);
-    else byCategory.set(l.category, [i]);
-    const p = byProduct.get(l.productId);
-    if (p) p.push(i);
-    else byProduct.set(l.productId, [i]);
+    push(byCategory, l.category, i);
+    push(byProduct, l.productId, i);
+    if (l.brand !== undefined) push(byBrand, l.brand, i);
+    if (l.vendor !== undefined) push(byVendor, l.vendor, i);
+    if (l.tags) for (const t of l.tags) push(byTag, t, i);
+    discountable[i] = never === null || !matchesAny(never, l.category, l.productId, l.brand, l.vendor, l.tags);
+    if (discountable[i]) {
+      allLines.push(i);
+      capBase += lineSubtotal[i];
+    } else hasNever = true;
+    if (discountable[i] || countNever) purchaseSubtotal += lineSubtotal[i];
   }
-  return { unitPrice, quantity, cannabis, lineSubtotal, subtotal, lineIds, byCategory, byProduct, allLines };
+  return {
+    unitPrice,
+    quantity,
+    cannabis,
+    lineSubtotal,
+    subtotal,
+    capBase,
+    lineIds,
+    category,
+    productId,
+    brand,
+    vendor,
+    tags,
+    byCategory,
+    byProduct,
+    byBrand,
+    byVendor,
+    byTag,
+    discountable,
+    hasNever,
+    allLines,
+    purchaseSubtotal,
+    selected: new Map(),
+  };
+}
+
+function push(m: Map<string, number[]>, k: string, i: number): void {
+  const list = m.get(k);
+  if (list) list.push(i);
+  else m.set(k, [i]);
+}
+
+/** Whether a line matches any list of an exclude or neverDiscount. */
+function matchesAny(m: MatchSets, category: string, productId: string, brand: string | undefined, vendor: string | undefined, tags: readonly string[] | undefined): boolean {
+  if (m.products.has(productId) || m.categories.has(category)) return true;
+  if (brand !== undefined && m.brands.has(brand)) return true;
+  if (vendor !== undefined && m.vendors.has(vendor)) return true;
+  if (tags && m.tags.size > 0) for (const t of tags) if (m.tags.has(t)) return true;
+  return false;
 }
 
 /**
@@ -250,7 +330,7 @@ function cartView(req: EvaluateRequest): CartView {
  * json-rules-engine reference path (tests, benchmark baseline).
  */
 export function evaluationFacts(rs: PreparedRuleset, req: EvaluateRequest, opts: EvaluateOptions): Facts {
-  return buildFacts(rs, req, cartView(req), opts);
+  return buildFacts(rs, req, cartView(req, rs), opts);
 }
 
 function buildFacts(rs: PreparedRuleset, req: EvaluateRequest, cart: CartView, opts: EvaluateOptions): Facts {
@@ -261,6 +341,7 @@ function buildFacts(rs: PreparedRuleset, req: EvaluateRequest, cart: CartView, o
   const customer = req.customer;
   const customerId = typeof customer?.id === 'string' && customer.id !== '' ? customer.id : null;
   const tier = typeof customer?.tier === 'string' ? customer.tier.trim().toLowerCase() : null;
+  const groups = Array.isArray(customer?.groups) ? [...new Set(customer.groups.map((g) => g.trim().toLowerCase()))].sort() : [];
   const usage = opts.usage ?? {};
   let itemCount = 0;
   for (const q of cart.quantity) itemCount += q;
@@ -271,11 +352,14 @@ function buildFacts(rs: PreparedRuleset, req: EvaluateRequest, cart: CartView, o
       lineCount: cart.lineIds.length,
       categories: [...cart.byCategory.keys()].sort(),
       productIds: [...cart.byProduct.keys()].sort(),
+      brands: [...cart.byBrand.keys()].sort(),
+      vendors: [...cart.byVendor.keys()].sort(),
+      tags: [...cart.byTag.keys()].sort(),
     },
     customer: customer ?? {},
     time: { date: formatDate(wall), dayOfWeek: dow, hour: wall.hour, minute: wall.minute },
     clock: { epochMs, dayOfWeek: dow, previousDayOfWeek: previousDay(dow), minuteOfDay: wall.hour * 60 + wall.minute },
-    session: { hasCustomer: customer !== undefined, hasCustomerId: customerId !== null, tier },
+    session: { hasCustomer: customer !== undefined, hasCustomerId: customerId !== null, tier, groups, purchaseSubtotal: cart.purchaseSubtotal },
     usage: (params: { discountId: string }) => {
       // Own properties only: ids such as "constructor" must not read Object.prototype.
       const u = Object.hasOwn(usage, params.discountId) ? usage[params.discountId] : undefined;
@@ -283,6 +367,7 @@ function buildFacts(rs: PreparedRuleset, req: EvaluateRequest, cart: CartView, o
       const customerUsed = customerId !== null && customers && Object.hasOwn(customers, customerId) ? customers[customerId] : 0;
       return { used: u?.used ?? 0, customerUsed };
     },
+    items: (params: { discountId: string }) => linesFor(rs.byId.get(params.discountId)!.appliesTo, cart).length,
     bogo: (params: { discountId: string }) => {
       const pd = rs.byId.get(params.discountId)!;
       const a = pd.discount.action;
@@ -297,16 +382,20 @@ function buildFacts(rs: PreparedRuleset, req: EvaluateRequest, cart: CartView, o
  * more; `matched` is true when the discount was reached by a category or product of the cart.
  */
 function forEachIndexedCandidate(rs: PreparedRuleset, cart: CartView, visit: (pd: PreparedDiscount, matched: boolean) => void): void {
-  const { byCategory, byProduct, general } = rs.index;
+  const { byCategory, byProduct, byBrand, byVendor, byTag, general } = rs.index;
   for (const o of general) visit(rs.discounts[o], false);
-  for (const c of cart.byCategory.keys()) {
-    const list = byCategory.get(c);
-    if (list) for (const o of list) visit(rs.discounts[o], true);
-  }
-  for (const p of cart.byProduct.keys()) {
-    const list = byProduct.get(p);
-    if (list) for (const o of list) visit(rs.discounts[o], true);
-  }
+  const keyed = (index: ReadonlyMap<string, readonly number[]>, cartKeys: Map<string, number[]>) => {
+    if (index.size === 0) return;
+    for (const k of cartKeys.keys()) {
+      const list = index.get(k);
+      if (list) for (const o of list) visit(rs.discounts[o], true);
+    }
+  };
+  keyed(byCategory, cart.byCategory);
+  keyed(byProduct, cart.byProduct);
+  keyed(byBrand, cart.byBrand);
+  keyed(byVendor, cart.byVendor);
+  keyed(byTag, cart.byTag);
 }
 
 const NO_LINES: number[] = [];
@@ -315,7 +404,7 @@ const NO_LINES: number[] = [];
 function missingUnits(rs: PreparedRuleset, pd: PreparedDiscount, cart: CartView): number {
   const a = pd.discount.action;
   if (a.type !== 'bogo') return 0;
-  return bogoUnitsMissing(bogoCounts(rs, pd, cart), a.buy, a.get, pd.bogoBothPossible);
+  return bogoUnitsMissing(bogoCounts(rs, pd, cart), a.buy, a.get);
 }
 
 /** A bogo's unit counts on the untouched cart. */
@@ -324,15 +413,62 @@ function bogoCounts(rs: PreparedRuleset, pd: PreparedDiscount, cart: CartView) {
   return bogoCartCounts(cart, linesFor(pd.appliesTo, cart), linesFor(pd.rewardAppliesTo, cart), a.percentOffBps, rs.compiled.policy.minimumUnitPrice);
 }
 
-/** Ascending indices of the lines a selector matches (category OR product listed). */
+/**
+ * Ascending indices of the discountable lines a selector matches: a listed product, or a line
+ * matching every attribute list present; less exclude.
+ */
 function linesFor(sel: Selector | null, cart: CartView): number[] {
   if (!sel) return cart.allLines;
-  if (sel.onlyCategory !== null) return cart.byCategory.get(sel.onlyCategory) ?? NO_LINES;
-  const lists: number[][] = [];
-  collect(sel.categories, cart.byCategory, lists);
-  collect(sel.products, cart.byProduct, lists);
-  if (lists.length === 0) return NO_LINES;
-  if (lists.length === 1) return lists[0]; // one cart list: already ascending and unique
+  if (sel.simple && !cart.hasNever) {
+    if (sel.onlyCategory !== null) return cart.byCategory.get(sel.onlyCategory) ?? NO_LINES;
+    const lists: number[][] = [];
+    collect(sel.categories, cart.byCategory, lists);
+    collect(sel.products, cart.byProduct, lists);
+    if (lists.length === 0) return NO_LINES;
+    if (lists.length === 1) return lists[0]; // one cart list: already ascending and unique
+    return sortedUnique(lists);
+  }
+  const cached = cart.selected.get(sel);
+  if (cached) return cached;
+  const out: number[] = [];
+  const keep = (i: number) => {
+    if (!cart.discountable[i]) return;
+    const x = sel.exclude;
+    if (x && matchesAny(x, cart.category[i], cart.productId[i], cart.brand[i], cart.vendor[i], cart.tags[i])) return;
+    out.push(i);
+  };
+  if (sel.attrs.length === 0 && sel.products.size === 0) {
+    for (let i = 0; i < cart.lineIds.length; i++) keep(i);
+  } else {
+    const lists: number[][] = [];
+    collect(sel.products, cart.byProduct, lists);
+    if (sel.indexBy) {
+      const byKey = { categories: cart.byCategory, brands: cart.byBrand, vendors: cart.byVendor, tags: cart.byTag }[sel.indexBy];
+      const found: number[][] = [];
+      collect(sel[sel.indexBy], byKey, found);
+      const attrLines: number[] = [];
+      for (const i of found.length === 1 ? found[0] : sortedUnique(found)) if (matchesAll(sel, cart, i)) attrLines.push(i);
+      lists.push(attrLines);
+    }
+    for (const i of lists.length === 1 ? lists[0] : sortedUnique(lists)) keep(i);
+  }
+  cart.selected.set(sel, out);
+  return out;
+}
+
+/** Whether a line matches every attribute list of the selector. */
+function matchesAll(sel: Selector, cart: CartView, i: number): boolean {
+  for (const k of sel.attrs) {
+    if (k === 'categories' && !sel.categories.has(cart.category[i])) return false;
+    if (k === 'brands' && !(cart.brand[i] !== undefined && sel.brands.has(cart.brand[i]!))) return false;
+    if (k === 'vendors' && !(cart.vendor[i] !== undefined && sel.vendors.has(cart.vendor[i]!))) return false;
+    if (k === 'tags' && !cart.tags[i]?.some((t) => sel.tags.has(t))) return false;
+  }
+  return true;
+}
+
+/** The union of ascending index lists, ascending and without repeats. */
+function sortedUnique(lists: readonly number[][]): number[] {
   const out: number[] = [];
   for (const l of lists) for (const i of l) out.push(i);
   out.sort((a, b) => a - b);
@@ -384,7 +520,7 @@ function rejectionFor(
   const money = (m: number) => formatMoney(m, policy.currency, policy.minorDigits);
   switch (o) {
     case 'MIN_PURCHASE_NOT_MET': {
-      const subtotal = (facts.cart as { subtotal: number }).subtotal;
+      const subtotal = (facts.session as { purchaseSubtotal: number }).purchaseSubtotal;
       const shortfall = d.minPurchase! - subtotal;
       return { ...base, message: `${d.name}: spend ${money(shortfall)} more (minimum purchase ${money(d.minPurchase!)})`, shortfall };
     }
@@ -421,6 +557,8 @@ function reasonMessage(reason: EligibilityReason, d: CompiledDiscount): string {
       return `${d.name} has reached its limit of ${d.usageLimit} redemptions`;
     case 'TIER_NOT_ELIGIBLE':
       return `${d.name} is for ${d.tiers!.join(', ')} tier customers`;
+    case 'GROUP_NOT_ELIGIBLE':
+      return `${d.name} is for customers in the group(s) ${d.groups!.join(', ')}`;
     case 'CUSTOMER_LIMIT_REACHED':
       return `This customer has already used ${d.name} the maximum ${d.perCustomerLimit} time(s)`;
     case 'NO_ELIGIBLE_ITEMS':

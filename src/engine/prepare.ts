@@ -4,16 +4,31 @@
 // categories and products they apply to, plus the short list that applies to every line).
 
 import type { CompiledRuleset } from '../dsl/compile.js';
-import type { CompiledDiscount, EligibilityReason, ItemSelector, PosInstruction } from '../domain/types.js';
+import { ITEM_ATTRIBUTES, type CompiledDiscount, type EligibilityReason, type ItemAttribute, type ItemMatch, type ItemSelector, type PosInstruction } from '../domain/types.js';
 import { findProfile, MODE_CAPABILITIES } from '../pos/profiles.js';
 import { applicationOrder } from '../pricing/plan.js';
 import { compileCondition, type Predicate } from './conditions.js';
 
-export interface Selector {
+/** Item keys as sets (exclude lists, neverDiscount). */
+export interface MatchSets {
   categories: ReadonlySet<string>;
   products: ReadonlySet<string>;
+  brands: ReadonlySet<string>;
+  vendors: ReadonlySet<string>;
+  tags: ReadonlySet<string>;
+}
+
+export interface Selector extends MatchSets {
+  /** The attribute lists present, in ITEM_ATTRIBUTES order: a line must match every one. */
+  attrs: readonly ItemAttribute[];
+  /** Lines matching any of these are removed; null when none. */
+  exclude: MatchSets | null;
+  /** Only categories and products, no exclude: the lines are the union of the cart's lists. */
+  simple: boolean;
   /** The one category when the selector is exactly one category (the common case): a direct lookup. */
   onlyCategory: string | null;
+  /** The attribute list the rule index keys the discount by (its smallest), or null. */
+  indexBy: ItemAttribute | null;
 }
 
 export interface PreparedDiscount {
@@ -26,16 +41,19 @@ export interface PreparedDiscount {
   checks: { reason: EligibilityReason; test: Predicate }[];
   /**
    * The position of the NO_ELIGIBLE_ITEMS check in `checks` (-1 if none). A discount reached
-   * through the index by one of the cart's categories or products skips it: it is then known to
-   * pass, and skipping a check that passes never changes which check fails first.
+   * through the index skips it when `itemsSkippable`: it is then known to pass, and skipping a
+   * check that passes never changes which check fails first.
    */
   itemsCheck: number;
+  /**
+   * Whether reaching the discount through the index proves a matching line: at most one attribute
+   * list, no exclude, and no neverDiscount in the store.
+   */
+  itemsSkippable: boolean;
   /** null = every line */
   appliesTo: Selector | null;
   /** Bogo only; null = every line */
   rewardAppliesTo: Selector | null;
-  /** Bogo only: whether one item can be in both the buy and the reward set (QUANTITY_NOT_MET's count). */
-  bogoBothPossible: boolean;
   /** What the store's POS must do when this discount applies; null under `pos: none`. */
   pos: PosInstruction | null;
 }
@@ -43,6 +61,9 @@ export interface PreparedDiscount {
 export interface RuleIndex {
   byCategory: ReadonlyMap<string, readonly number[]>;
   byProduct: ReadonlyMap<string, readonly number[]>;
+  byBrand: ReadonlyMap<string, readonly number[]>;
+  byVendor: ReadonlyMap<string, readonly number[]>;
+  byTag: ReadonlyMap<string, readonly number[]>;
   /** Automatic discounts without appliesTo: every cart is a candidate. */
   general: readonly number[];
 }
@@ -57,6 +78,8 @@ export interface PreparedRuleset {
   /** Ordinals of automatic discounts, ascending. */
   automatic: readonly number[];
   index: RuleIndex;
+  /** The store's never-discounted lines, or null. */
+  neverDiscount: MatchSets | null;
 }
 
 export function prepareRuleset(compiled: CompiledRuleset): PreparedRuleset {
@@ -67,15 +90,16 @@ export function prepareRuleset(compiled: CompiledRuleset): PreparedRuleset {
     const withId = caps.discountId !== 'unused' && d.posDiscountId !== null;
     return Object.freeze({ system: profile.id, mode: profile.mode, ...(withId ? { discountId: d.posDiscountId! } : {}), action: caps.action });
   };
+  const neverDiscount = compiled.policy.neverDiscount ? toMatchSets(compiled.policy.neverDiscount) : null;
   const discounts: PreparedDiscount[] = compiled.discounts.map((d, ordinal) => ({
     discount: d,
     ordinal,
     checks: d.rule.conditions.all.map((c) => ({ reason: c.name as EligibilityReason, test: compileCondition(c) })),
     itemsCheck: d.rule.conditions.all.findIndex((c) => c.name === 'NO_ELIGIBLE_ITEMS'),
+    itemsSkippable: neverDiscount === null && d.appliesTo !== null && !d.appliesTo.exclude && ITEM_ATTRIBUTES.filter((k) => d.appliesTo![k]?.length).length <= 1,
     appliesTo: toSelector(d.appliesTo),
     rewardAppliesTo: d.action.type === 'bogo' ? toSelector(d.action.rewardAppliesTo) : null,
     pos: posFor(d),
-    bogoBothPossible: d.action.type === 'bogo' && !selectorsDisjoint(d.appliesTo, d.action.rewardAppliesTo),
     applicationRank: 0,
   }));
   [...discounts].sort((a, b) => applicationOrder(a.discount, b.discount)).forEach((p, rank) => (p.applicationRank = rank));
@@ -83,6 +107,7 @@ export function prepareRuleset(compiled: CompiledRuleset): PreparedRuleset {
   const automatic: number[] = [];
   const byCategory = new Map<string, number[]>();
   const byProduct = new Map<string, number[]>();
+  const byAttr: Record<ItemAttribute, Map<string, number[]>> = { categories: byCategory, brands: new Map(), vendors: new Map(), tags: new Map() };
   const general: number[] = [];
   const push = (m: Map<string, number[]>, k: string, v: number) => {
     const list = m.get(k);
@@ -96,10 +121,13 @@ export function prepareRuleset(compiled: CompiledRuleset): PreparedRuleset {
       continue;
     }
     automatic.push(p.ordinal);
-    if (!d.appliesTo) general.push(p.ordinal);
+    // A line the selector matches is a listed product or matches every attribute list, so it is
+    // found under any one of them: the smallest. A selector without either matches every line.
+    const sel = p.appliesTo;
+    if (!sel || (sel.attrs.length === 0 && sel.products.size === 0)) general.push(p.ordinal);
     else {
-      for (const c of d.appliesTo.categories ?? []) push(byCategory, c, p.ordinal);
-      for (const pr of d.appliesTo.products ?? []) push(byProduct, pr, p.ordinal);
+      for (const pr of sel.products) push(byProduct, pr, p.ordinal);
+      if (sel.indexBy) for (const k of sel[sel.indexBy]) push(byAttr[sel.indexBy], k, p.ordinal);
     }
   }
   return {
@@ -109,29 +137,34 @@ export function prepareRuleset(compiled: CompiledRuleset): PreparedRuleset {
     byId: new Map(discounts.map((p) => [p.discount.id, p])),
     byCode,
     automatic,
-    index: { byCategory, byProduct, general },
+    index: { byCategory, byProduct, byBrand: byAttr.brands, byVendor: byAttr.vendors, byTag: byAttr.tags, general },
+    neverDiscount,
   };
 }
 
 const NO_KEYS: ReadonlySet<string> = new Set();
 
-/**
- * Whether no line can match both selectors: only when both list nothing but categories (a line
- * has one category) or nothing but products, and the lists share none. Otherwise some item could.
- */
-function selectorsDisjoint(a: ItemSelector | null, b: ItemSelector | null): boolean {
-  if (!a || !b) return false;
-  const only = (s: ItemSelector, key: 'categories' | 'products') => (s[key]?.length ?? 0) > 0 && !(s[key === 'categories' ? 'products' : 'categories']?.length);
-  for (const key of ['categories', 'products'] as const) {
-    if (only(a, key) && only(b, key)) return !a[key]!.some((x) => b[key]!.includes(x));
-  }
-  return false;
+
+// An empty list shares one empty set: thousands of rules list only categories.
+const keySet = (list: readonly string[] | undefined): ReadonlySet<string> => (list?.length ? new Set(list) : NO_KEYS);
+
+function toMatchSets(m: ItemMatch): MatchSets {
+  return { categories: keySet(m.categories), products: keySet(m.products), brands: keySet(m.brands), vendors: keySet(m.vendors), tags: keySet(m.tags) };
 }
 
 function toSelector(sel: ItemSelector | null): Selector | null {
   if (!sel) return null;
-  // An empty side shares one empty set: thousands of rules list only categories.
-  const categories = sel.categories?.length ? new Set(sel.categories) : NO_KEYS;
-  const products = sel.products?.length ? new Set(sel.products) : NO_KEYS;
-  return { categories, products, onlyCategory: categories.size === 1 && products.size === 0 ? [...categories][0] : null };
+  const sets = toMatchSets(sel);
+  const attrs = ITEM_ATTRIBUTES.filter((k) => sets[k].size > 0);
+  let indexBy: ItemAttribute | null = null;
+  for (const k of attrs) if (indexBy === null || sets[k].size < sets[indexBy].size) indexBy = k;
+  const simple = !sel.exclude && attrs.every((k) => k === 'categories');
+  return {
+    ...sets,
+    attrs,
+    exclude: sel.exclude ? toMatchSets(sel.exclude) : null,
+    simple,
+    onlyCategory: simple && sets.categories.size === 1 && sets.products.size === 0 ? [...sets.categories][0] : null,
+    indexBy,
+  };
 }

@@ -2,7 +2,7 @@
 // cannot honour fails validation in review instead of at the counter.
 
 import type { DiagnosticCode, Severity } from '../domain/types.js';
-import { MODE_CAPABILITIES, type PosProfile } from './profiles.js';
+import { MODE_CAPABILITIES, POS_SELECTORS, type PosProfile } from './profiles.js';
 
 export type PosReport = (pointer: (string | number)[], code: DiagnosticCode, message: string, severity: Severity) => void;
 
@@ -22,6 +22,16 @@ export function checkPos(doc: Record<string, unknown>, profile: PosProfile, repo
 
   if (typeof doc.type === 'string' && !(caps.types as readonly string[]).includes(doc.type))
     report(['type'], 'pos_type_unsupported', `${who} supports only ${caps.types.join(' and ')} discounts, not ${doc.type}`, 'error');
+
+  // Selector lists the POS cannot express (appliesTo and a bogo's rewardAppliesTo).
+  const selectors: [unknown, (string | number)[]][] = [[doc.appliesTo, ['appliesTo']]];
+  if (doc.bogo !== null && typeof doc.bogo === 'object') selectors.push([(doc.bogo as Record<string, unknown>).rewardAppliesTo, ['bogo', 'rewardAppliesTo']]);
+  for (const [sel, at] of selectors) {
+    if (sel === null || typeof sel !== 'object') continue;
+    for (const key of POS_SELECTORS)
+      if ((sel as Record<string, unknown>)[key] !== undefined && !caps.selectors.includes(key))
+        report([...at, key], 'pos_selector_unsupported', `${who} cannot restrict a discount by ${key === 'exclude' ? 'excluded items' : key}`, 'error');
+  }
 
   if (!caps.cartLevel) {
     if (doc.minPurchase !== undefined && doc.minPurchase !== 0)

@@ -7,6 +7,9 @@ import type { DiscountType } from '../domain/types.js';
 export const POS_MODES = ['mirror', 'trigger-reward', 'static-only', 'mirror-no-redemption', 'engine-only'] as const;
 export type PosMode = (typeof POS_MODES)[number];
 
+export const POS_SELECTORS = ['brands', 'vendors', 'tags', 'exclude'] as const;
+export type PosSelector = (typeof POS_SELECTORS)[number];
+
 export type PosAction = 'apply-pos-discount' | 'trigger-reward' | 'apply-manual-amount' | 'record-only';
 
 export interface ModeCapabilities {
@@ -18,6 +21,8 @@ export interface ModeCapabilities {
   types: readonly DiscountType[];
   /** Whether the POS can express cart-level requirements (minimum purchase, conditions over the cart). */
   cartLevel: boolean;
+  /** Selector lists beyond categories and products that the POS can express. */
+  selectors: readonly PosSelector[];
   /** One line for docs and the POS sheet. */
   summary: string;
 }
@@ -28,6 +33,7 @@ export const MODE_CAPABILITIES: Record<PosMode, ModeCapabilities> = {
     discountId: 'required',
     types: ['percentage', 'fixed', 'bogo'],
     cartLevel: true,
+    selectors: ['brands', 'vendors', 'tags', 'exclude'],
     summary: 'created in both places and linked by the POS discount ID',
   },
   'trigger-reward': {
@@ -35,6 +41,7 @@ export const MODE_CAPABILITIES: Record<PosMode, ModeCapabilities> = {
     discountId: 'required',
     types: ['percentage', 'fixed', 'bogo'],
     cartLevel: true,
+    selectors: ['brands', 'vendors', 'tags'],
     summary: 'created in the POS; the engine triggers it at redemption through its ID',
   },
   'static-only': {
@@ -42,6 +49,7 @@ export const MODE_CAPABILITIES: Record<PosMode, ModeCapabilities> = {
     discountId: 'unused',
     types: ['percentage', 'fixed'],
     cartLevel: false,
+    selectors: [],
     summary: 'only static $ off and % off, no cart-level requirements; the engine sends the amount',
   },
   'mirror-no-redemption': {
@@ -49,6 +57,7 @@ export const MODE_CAPABILITIES: Record<PosMode, ModeCapabilities> = {
     discountId: 'recommended',
     types: ['percentage', 'fixed', 'bogo'],
     cartLevel: true,
+    selectors: ['brands', 'vendors', 'tags', 'exclude'],
     summary: "exists in both, not redeemed in the POS; the engine's record is the redemption",
   },
   'engine-only': {
@@ -56,6 +65,7 @@ export const MODE_CAPABILITIES: Record<PosMode, ModeCapabilities> = {
     discountId: 'unused',
     types: ['percentage', 'fixed'],
     cartLevel: true,
+    selectors: ['brands', 'vendors', 'tags', 'exclude'],
     summary: 'managed only here: static $ off and % off; the engine sends the amount',
   },
 };

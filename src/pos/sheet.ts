@@ -2,9 +2,9 @@
 // terms to copy (type, value, caps, schedule, code) and its POS discount ID or "missing".
 // Pure: compiled ruleset in, rows out; CSV and JSON renderings for the CLI (and later the API).
 
-import type { CompiledRuleset } from '../dsl/compile.js';
+import { ITEM_KEYS, type CompiledRuleset } from '../dsl/compile.js';
 import { formatMoney } from '../domain/money.js';
-import type { CompiledDiscount } from '../domain/types.js';
+import type { CompiledDiscount, ItemMatch, ItemSelector, NeverDiscount } from '../domain/types.js';
 import { findProfile, MODE_CAPABILITIES } from './profiles.js';
 
 export interface PosSheetRow {
@@ -25,12 +25,16 @@ export interface PosSheetRow {
   posDiscountId: string;
   /** What to do in the POS. */
   posAction: string;
+  /** JSON only (not a CSV column): the vendor's share of the discount, or null. */
+  funding?: { vendor: string; percent: number } | null;
 }
 
 export interface PosSheet {
   store: string;
   pos: { system: string; name: string; mode: string | null };
   rulesetVersion: string;
+  /** Lines the store never discounts, so mirrored POS discounts can exclude the same items (JSON only). */
+  neverDiscount: NeverDiscount | null;
   discounts: PosSheetRow[];
 }
 
@@ -65,12 +69,11 @@ export function posSheet(ruleset: CompiledRuleset): PosSheet {
       enabled: d.enabled,
       type: d.type,
       value: describeValue(d, money),
-      appliesTo: d.appliesTo
-        ? [d.appliesTo.categories && `categories: ${d.appliesTo.categories.join(' ')}`, d.appliesTo.products && `products: ${d.appliesTo.products.join(' ')}`]
-            .filter(Boolean)
-            .join('; ')
-        : 'all items',
-      customer: d.tiers ? `tiers: ${d.tiers.join(' ')}` : d.customerRequired ? 'identified customer' : 'anyone',
+      funding: d.funding && { vendor: d.funding.vendor, percent: d.funding.percentBps / 100 },
+      appliesTo: d.appliesTo ? describeSelector(d.appliesTo) : 'all items',
+      customer:
+        [d.tiers && `tiers: ${d.tiers.join(' ')}`, d.groups && `groups: ${d.groups.join(' ')}`].filter(Boolean).join('; ') ||
+        (d.customerRequired ? 'identified customer' : 'anyone'),
       maxDiscount: money(d.action.maxDiscount),
       minPurchase: money(d.minPurchase),
       schedule: describeSchedule(d),
@@ -93,8 +96,17 @@ export function posSheet(ruleset: CompiledRuleset): PosSheet {
     store: policy.store,
     pos: { system: profile?.id ?? 'none', name: profile?.name ?? 'No POS integration', mode: profile?.mode ?? null },
     rulesetVersion: ruleset.version,
+    neverDiscount: policy.neverDiscount,
     discounts: rows,
   };
+}
+
+/** `categories: flower; brands: stiiizy; except tags: sale-shelf` (lists as written). */
+function describeSelector(sel: ItemSelector): string {
+  const lists = (m: ItemMatch) => ITEM_KEYS.filter((k) => m[k]).map((k) => `${k}: ${m[k]!.join(' ')}`);
+  const parts = lists(sel);
+  if (sel.exclude) parts.push(`except ${lists(sel.exclude).join(', ')}`);
+  return parts.length ? parts.join('; ') : 'all items';
 }
 
 function describeValue(d: CompiledDiscount, money: (m: number | null) => string): string {
@@ -103,7 +115,10 @@ function describeValue(d: CompiledDiscount, money: (m: number | null) => string)
   if (a.type === 'percentage') return `${pct(a.rateBps)} off`;
   if (a.type === 'fixed') return `${money(a.amount)} off`;
   const reward = a.percentOffBps === 10000 ? 'free' : `${pct(a.percentOffBps)} off`;
-  return `buy ${a.buy} get ${a.get} ${reward}${a.maxApplications !== null ? ` (max ${a.maxApplications}x)` : ''}`;
+  const max = a.maxApplications !== null ? ` (max ${a.maxApplications}x)` : '';
+  // The reward set when it is not the buy set, so the POS copy rewards the same items (exclusions included).
+  const rewardSet = a.rewardAppliesTo && JSON.stringify(a.rewardAppliesTo) !== JSON.stringify(d.appliesTo) ? `; reward: ${describeSelector(a.rewardAppliesTo)}` : '';
+  return `buy ${a.buy} get ${a.get} ${reward}${max}${rewardSet}`;
 }
 
 function describeSchedule(d: CompiledDiscount): string {

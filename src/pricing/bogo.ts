@@ -63,14 +63,15 @@ export function bogoApplications(c: BogoCounts, buy: number, get: number, maxApp
 
 /**
  * The fewest qualifying units that, added to the cart, make one application possible (0 when one
- * already is). `bothPossible`: whether an item can be in both the buy and the reward set (then one
- * added unit can play either role).
+ * already is): the largest of the missing rewards, the missing purchases and the missing units in
+ * all. Whether the added units could also be in both sets does not change it: when rewards and
+ * purchases are both short, the units missing in all are at least their sum.
  */
-export function bogoUnitsMissing(c: BogoCounts, buy: number, get: number, bothPossible: boolean): number {
+export function bogoUnitsMissing(c: BogoCounts, buy: number, get: number): number {
   const dReward = Math.max(0, get - c.rewardOnly - c.both);
   const dBuy = Math.max(0, buy - c.buyOnly - c.both);
   const dTotal = Math.max(0, buy + get - c.rewardOnly - c.both - c.buyOnly);
-  return bothPossible ? Math.max(dReward, dBuy, dTotal) : Math.max(dReward + dBuy, dTotal);
+  return Math.max(dReward, dBuy, dTotal);
 }
 
 export function matchBogo(lines: readonly BogoLine[], buy: number, get: number, maxApplications: number | null): BogoMatch {

@@ -14,6 +14,8 @@ export interface PricingCart {
   /** unitPrice x quantity per line. */
   lineSubtotal: readonly number[];
   subtotal: number;
+  /** The base of the store cap: the subtotal of the lines the store may discount (default: subtotal). */
+  capBase?: number;
 }
 
 export interface PricingPolicy {
@@ -101,7 +103,7 @@ export function pricePlan(
   // Once the running total reaches the cap, an automatic discount after the plan's last code
   // discount would be trimmed to 0 and nothing after it depends on what it leaves, so it is not
   // priced at all.
-  const cap = storeCap(cart.subtotal, policy);
+  const cap = storeCap(cart.capBase ?? cart.subtotal, policy);
   let lastCode = -1;
   for (let k = 0; k < discounts.length; k++) if (discounts[k].isCode) lastCode = k;
   for (let k = 0; k < discounts.length; k++) {

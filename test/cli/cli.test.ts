@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { repo, run, tempRules } from './helpers.js';
 
 /** The number of cases in rules/tests/demo.test.yaml. */
-const DEMO_CASES = 17;
+const DEMO_CASES = 23;
 
 
 describe('discounts validate', () => {
@@ -16,7 +16,7 @@ describe('discounts validate', () => {
     const r = await run(['validate']);
     expect(r.code).toBe(0);
     expect(r.stdout).toBe('');
-    expect(r.stderr).toBe('6 rule file(s), 1 test file(s): 0 error(s), 0 warning(s)\n');
+    expect(r.stderr).toBe('8 rule file(s), 1 test file(s): 0 error(s), 0 warning(s)\n');
   });
   it('prints sorted diagnostics and exits 1 on errors; --json gives the same as data', async () => {
     const cwd = join(repo, 'test/cases/diag-meaning');

@@ -20,7 +20,7 @@ import { compileRuleset, OPERATORS, type CompiledRuleset } from '../../src/dsl/c
 import { validators } from '../../src/dsl/schemas.js';
 import { compileCondition, runWithEngine, type Facts } from '../../src/engine/conditions.js';
 import { evaluate } from '../../src/engine/evaluate.js';
-import { prepareRuleset, type PreparedRuleset, type Selector } from '../../src/engine/prepare.js';
+import { prepareRuleset, type MatchSets, type PreparedRuleset, type Selector } from '../../src/engine/prepare.js';
 import { bogoApplications } from '../../src/pricing/bogo.js';
 import { bogoCartCounts, type PricingCart } from '../../src/pricing/plan.js';
 
@@ -232,8 +232,22 @@ function factsFor(rs: PreparedRuleset, req: EvaluateRequest, now: number, usage:
     lineSubtotal: req.lines.map((l) => l.unitPrice * l.quantity),
     subtotal: req.lines.reduce((s, l) => s + l.unitPrice * l.quantity, 0),
   };
-  const linesFor = (sel: Selector | null) =>
-    req.lines.flatMap((l, i) => (!sel || sel.categories.has(l.category) || sel.products.has(l.productId) ? [i] : []));
+  // The selector rule, restated: a listed product, or every attribute list present matched; less
+  // exclude and the store's never-discounted lines.
+  const anyOf = (m: MatchSets, l: CartLine) =>
+    m.products.has(l.productId) || m.categories.has(l.category) || (l.brand !== undefined && m.brands.has(l.brand)) || (l.vendor !== undefined && m.vendors.has(l.vendor)) || (l.tags ?? []).some((t) => m.tags.has(t));
+  const never = rs.neverDiscount;
+  const selects = (sel: Selector | null, l: CartLine) => {
+    if (never && anyOf(never, l)) return false;
+    if (!sel) return true;
+    const attrs = (['categories', 'brands', 'vendors', 'tags'] as const).filter((k) => sel[k].size > 0);
+    const value = { categories: [l.category], brands: l.brand === undefined ? [] : [l.brand], vendors: l.vendor === undefined ? [] : [l.vendor], tags: l.tags ?? [] };
+    const base = sel.products.has(l.productId) || (attrs.length > 0 && attrs.every((k) => value[k].some((v) => sel[k].has(v)))) || (attrs.length === 0 && sel.products.size === 0);
+    return base && !(sel.exclude && anyOf(sel.exclude, l));
+  };
+  const linesFor = (sel: Selector | null) => req.lines.flatMap((l, i) => (selects(sel, l) ? [i] : []));
+  const countNever = rs.compiled.policy.neverDiscount?.countTowardMinimum === true;
+  const purchaseSubtotal = req.lines.reduce((s, l) => s + (countNever || !never || !anyOf(never, l) ? l.unitPrice * l.quantity : 0), 0);
   return {
     cart: {
       subtotal: cart.subtotal,
@@ -241,15 +255,25 @@ function factsFor(rs: PreparedRuleset, req: EvaluateRequest, now: number, usage:
       lineCount: req.lines.length,
       categories: [...new Set(req.lines.map((l) => l.category))].sort(),
       productIds: [...new Set(req.lines.map((l) => l.productId))].sort(),
+      brands: [...new Set(req.lines.flatMap((l) => (l.brand === undefined ? [] : [l.brand])))].sort(),
+      vendors: [...new Set(req.lines.flatMap((l) => (l.vendor === undefined ? [] : [l.vendor])))].sort(),
+      tags: [...new Set(req.lines.flatMap((l) => l.tags ?? []))].sort(),
     },
     customer: customer ?? {},
     time: { date: formatDate(wall), dayOfWeek: dow, hour: wall.hour, minute: wall.minute },
     clock: { epochMs, dayOfWeek: dow, previousDayOfWeek: previousDay(dow), minuteOfDay: wall.hour * 60 + wall.minute },
-    session: { hasCustomer: customer !== undefined, hasCustomerId: customerId !== null, tier },
+    session: {
+      hasCustomer: customer !== undefined,
+      hasCustomerId: customerId !== null,
+      tier,
+      groups: [...new Set((customer?.groups ?? []).map((g) => g.trim().toLowerCase()))].sort(),
+      purchaseSubtotal,
+    },
     usage: (params: { discountId: string }) => {
       const u = usage[params.discountId];
       return { used: u?.used ?? 0, customerUsed: customerId !== null ? (u?.customers?.[customerId] ?? 0) : 0 };
     },
+    items: (params: { discountId: string }) => linesFor(rs.byId.get(params.discountId)!.appliesTo).length,
     bogo: (params: { discountId: string }) => {
       const pd = rs.byId.get(params.discountId)!;
       const a = pd.discount.action;
@@ -260,13 +284,15 @@ function factsFor(rs: PreparedRuleset, req: EvaluateRequest, now: number, usage:
 }
 
 const pad = (n: number) => String(n).padStart(2, '0');
-const demoCategories = ['flower', 'edibles', 'pre-rolls', 'vapes', 'gear'];
+const demoCategories = ['flower', 'edibles', 'pre-rolls', 'vapes', 'gear', 'gift-cards'];
 
 const demoLine = (i: number): fc.Arbitrary<CartLine> =>
   fc
     .record({
-      productId: fc.constantFrom('p1', 'p2', 'p3', 'p4', 'p5'),
+      productId: fc.constantFrom('p1', 'p2', 'p3', 'p4', 'p5', 'exit-bag'),
       category: fc.constantFrom(...demoCategories),
+      brand: fc.option(fc.constantFrom('stiiizy', 'kiva'), { nil: undefined }),
+      tags: fc.option(fc.subarray(['sale-shelf', 'indica']), { nil: undefined }),
       unitPrice: fc.oneof(fc.integer({ min: 0, max: 3000 }), fc.integer({ min: 0, max: 100000 })),
       quantity: fc.integer({ min: 1, max: 5 }),
       cannabis: fc.option(fc.boolean(), { nil: undefined }),
@@ -274,6 +300,8 @@ const demoLine = (i: number): fc.Arbitrary<CartLine> =>
     .map((l) => {
       const line: CartLine = { id: `l${i}`, productId: l.productId, category: l.category, unitPrice: l.unitPrice, quantity: l.quantity };
       if (l.cannabis !== undefined) line.cannabis = l.cannabis;
+      if (l.brand !== undefined) line.brand = l.brand;
+      if (l.tags !== undefined) line.tags = l.tags;
       return line;
     });
 
@@ -295,7 +323,7 @@ const demoRequest: fc.Arbitrary<{ req: EvaluateRequest; now: number; usage: Usag
     now: fc.integer({ min: Date.UTC(2025, 6, 1), max: Date.UTC(2026, 6, 1) }),
     customer: fc.option(
       fc.record(
-        { id: fc.constantFrom('c1', 'c2'), tier: fc.constantFrom('gold', ' GOLD ', 'silver', 'Gold') },
+        { id: fc.constantFrom('c1', 'c2'), tier: fc.constantFrom('gold', ' GOLD ', 'silver', 'Gold'), groups: fc.subarray(['Veteran', ' senior', 'medical']) },
         { requiredKeys: [] },
       ),
       { nil: undefined },
@@ -356,6 +384,7 @@ describe('demo rules: compiled eligibility vs json-rules-engine', () => {
       'USAGE_LIMIT_REACHED',
       'CUSTOMER_REQUIRED',
       'TIER_NOT_ELIGIBLE',
+      'GROUP_NOT_ELIGIBLE',
       'CUSTOMER_LIMIT_REACHED',
       'MIN_PURCHASE_NOT_MET',
       'NO_ELIGIBLE_ITEMS',

@@ -130,3 +130,30 @@ describe('POS sheet CSV', () => {
     expect(posSheetCsv(posSheet(rs)).split('\r\n')[1]).toBe(`evil,"'=HYPERLINK(""http://x"",""y"")",true,fixed,$1.00 off,all items,anyone,,,always,,,,not needed,none (no POS integration)`);
   });
 });
+
+describe('POS sheet and the selectors', () => {
+  const sheetFor = (files: Record<string, string>) => {
+    const rules = Object.entries(files).map(([name, text]) => ({ path: `rules/${name}`, text }));
+    const store = { path: 'rules/store.yaml', text: 'store: s\ntimezone: UTC\ncurrency: USD\npos: dutchie\nneverDiscount:\n  categories: [gift-cards]\n' };
+    const { ruleset, diagnostics } = compileRuleset({ store, rules });
+    expect(diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+    return posSheet(ruleset!);
+  };
+  it("shows a bogo's own reward set with its exclusions, every selector list, groups, funding (JSON) and the store's neverDiscount", () => {
+    const sheet = sheetFor({
+      'b2g1.yaml':
+        'id: b2g1\nname: B2G1\ntype: bogo\nappliesTo: { categories: [edibles] }\nbogo: { buy: 2, get: 1, rewardAppliesTo: { categories: [edibles], exclude: { tags: [sale-shelf] } } }\npos: { discountId: P-1 }\n',
+      'vendor-day.yaml':
+        'id: vendor-day\nname: Vendor day\ntype: percentage\nvalue: 20\nappliesTo: { brands: [stiiizy], exclude: { tags: [sale-shelf] } }\ncustomer: { groups: [veteran] }\nfunding: { vendor: stiiizy, percent: 50 }\npos: { discountId: P-2 }\n',
+    });
+    expect(sheet.neverDiscount).toEqual({ categories: ['gift-cards'], countTowardMinimum: false });
+    const [bogo, vendor] = sheet.discounts;
+    expect(bogo.value).toBe('buy 2 get 1 free; reward: categories: edibles; except tags: sale-shelf');
+    expect(bogo.funding).toBeNull();
+    expect(vendor.appliesTo).toBe('brands: stiiizy; except tags: sale-shelf');
+    expect(vendor.customer).toBe('groups: veteran');
+    expect(vendor.funding).toEqual({ vendor: 'stiiizy', percent: 50 });
+    // The CSV keeps its columns: no funding column.
+    expect(posSheetCsv(sheet).split('\n')[0]).not.toContain('funding');
+  });
+});

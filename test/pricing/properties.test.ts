@@ -10,13 +10,13 @@
 import fc from 'fast-check';
 import { stringify } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { REASONS, type CartLine, type EvaluateRequest, type EvaluateResponse, type ItemSelector, type Reason, type Usage } from '../../src/domain/types.js';
+import { REASONS, type CartLine, type EvaluateRequest, type EvaluateResponse, type ItemMatch, type ItemSelector, type Reason, type Usage } from '../../src/domain/types.js';
 import { compileRuleset, type RuleSource } from '../../src/dsl/compile.js';
 import { validators } from '../../src/dsl/schemas.js';
 import { evaluate } from '../../src/engine/evaluate.js';
 import { prepareRuleset, type PreparedRuleset } from '../../src/engine/prepare.js';
 import { allocateByBigWeights, allocateByWeights, allocateWithCaps, exactShares } from '../../src/pricing/allocate.js';
-import { bogoApplications, bogoCounts, bogoUnitsMissing, matchBogo, type BogoCounts, type BogoLine } from '../../src/pricing/bogo.js';
+import { bogoApplications, bogoCounts, bogoUnitsMissing, matchBogo, type BogoLine } from '../../src/pricing/bogo.js';
 
 // A failing run prints its seed; FC_SEED=<seed> replays it (with FC_PATH for the shrunk case).
 fc.configureGlobal({
@@ -46,6 +46,7 @@ const CATEGORIES = ['flower', 'edibles', 'pre-rolls', 'vapes'];
 const PRODUCTS = ['p1', 'p2', 'p3', 'p4', 'p5'];
 
 interface StoreSpec {
+  neverDiscount: (ItemMatch & { countTowardMinimum?: boolean }) | null;
   minimumUnitPriceMinor: 0 | 1;
   maxDiscountBps: number;
   combine: 'best-for-customer' | 'best-for-store';
@@ -53,6 +54,15 @@ interface StoreSpec {
 }
 
 const storeSpec: fc.Arbitrary<StoreSpec> = fc.record({
+  neverDiscount: fc.option(
+    fc.constantFrom<ItemMatch & { countTowardMinimum?: boolean }>(
+      { categories: ['gift-cards'] },
+      { products: ['p5'], tags: ['sale-shelf'] },
+      { brands: ['raw'], countTowardMinimum: true },
+      { vendors: ['v2'], categories: ['gift-cards'], countTowardMinimum: false },
+    ),
+    { nil: null, freq: 2 },
+  ),
   minimumUnitPriceMinor: fc.constantFrom(0 as const, 1 as const),
   maxDiscountBps: fc.oneof(fc.constant(10000), fc.integer({ min: 0, max: 100 }).map((p) => p * 100), fc.integer({ min: 0, max: 10000 })),
   combine: fc.constantFrom('best-for-customer' as const, 'best-for-store' as const),
@@ -63,6 +73,7 @@ function storeText(s: StoreSpec): string {
   const doc: Record<string, unknown> = { store: 'prop-store', timezone: s.timezone, currency: 'USD', combine: s.combine };
   doc.minimumUnitPrice = s.minimumUnitPriceMinor / 100;
   doc.maxDiscountPercent = s.maxDiscountBps / 100;
+  if (s.neverDiscount) doc.neverDiscount = s.neverDiscount;
   return stringify(doc);
 }
 
@@ -87,6 +98,8 @@ interface RuleSpec {
   usageLimit: number | null;
   perCustomerLimit: number | null;
   customerRequired: boolean | null;
+  groups: string[] | null;
+  funding: { vendor: string; percent: number } | null;
   json: boolean;
 }
 
@@ -119,12 +132,30 @@ const scheduleSpec: fc.Arbitrary<ScheduleSpec> = fc
   })
   .filter((x) => x.start === null || x.end === null || wallMinutes(x.end, true) > wallMinutes(x.start));
 
+const BRANDS = ['stiiizy', 'raw', 'kiva'];
+const VENDORS = ['v1', 'v2'];
+const TAGS = ['indica', 'sativa', 'sale-shelf'];
+const itemMatch: fc.Arbitrary<ItemMatch> = fc
+  .record(
+    {
+      categories: fc.subarray([...CATEGORIES, 'gift-cards'], { minLength: 1 }),
+      products: fc.subarray(PRODUCTS, { minLength: 1 }),
+      brands: fc.subarray(BRANDS, { minLength: 1 }),
+      vendors: fc.subarray(VENDORS, { minLength: 1 }),
+      tags: fc.subarray(TAGS, { minLength: 1 }),
+    },
+    { requiredKeys: [] },
+  )
+  .filter((m) => Object.keys(m).length > 0);
 const selector: fc.Arbitrary<ItemSelector> = fc.oneof(
   fc.subarray(CATEGORIES, { minLength: 1 }).map((categories) => ({ categories })),
   fc.subarray(PRODUCTS, { minLength: 1 }).map((products) => ({ products })),
   fc
     .tuple(fc.subarray(CATEGORIES, { minLength: 1 }), fc.subarray(PRODUCTS, { minLength: 1 }))
     .map(([categories, products]) => ({ categories, products })),
+  // The selectors of the selectors issue: several attribute lists, exclusions, exclude alone.
+  fc.tuple(itemMatch, fc.option(itemMatch, { nil: undefined })).map(([m, exclude]) => (exclude ? { ...m, exclude } : m)),
+  itemMatch.map((exclude) => ({ exclude })),
 );
 
 /** `arb` with probability `percent`%, null otherwise. */
@@ -155,6 +186,8 @@ const ruleSpec: fc.Arbitrary<RuleSpec> = fc.record({
   usageLimit: sometimes(fc.integer({ min: 1, max: 3 }), 20),
   perCustomerLimit: sometimes(fc.integer({ min: 1, max: 2 }), 20),
   customerRequired: sometimes(fc.boolean(), 15),
+  groups: sometimes(fc.subarray(['veteran', ' Senior', 'MEDICAL'], { minLength: 1 }), 15),
+  funding: sometimes(fc.record({ vendor: fc.constantFrom(...VENDORS), percent: fc.constantFrom(0, 50, 12.5, 33.33, 100) }), 25),
   json: fc.boolean(),
 });
 
@@ -175,10 +208,11 @@ function ruleDocument(spec: RuleSpec, i: number): Record<string, unknown> {
   if (spec.maxDiscountCents !== null) doc.maxDiscount = spec.maxDiscountCents / 100;
   if (spec.stackable !== null) doc.stackable = spec.stackable;
   if (spec.priority !== null) doc.priority = spec.priority;
-  if (spec.tiers || spec.customerRequired !== null) {
+  if (spec.tiers || spec.customerRequired !== null || spec.groups) {
     const c: Record<string, unknown> = {};
     if (spec.customerRequired !== null) c.required = spec.customerRequired;
     if (spec.tiers) c.tiers = spec.tiers;
+    if (spec.groups) c.groups = spec.groups;
     doc.customer = c;
   }
   if (spec.schedule) {
@@ -190,6 +224,7 @@ function ruleDocument(spec: RuleSpec, i: number): Record<string, unknown> {
     doc.schedule = sc;
   }
   if (spec.usageLimit !== null) doc.usageLimit = spec.usageLimit;
+  if (spec.funding) doc.funding = spec.funding;
   if (spec.perCustomerLimit !== null) doc.perCustomerLimit = spec.perCustomerLimit;
   if (spec.enabled !== null) doc.enabled = spec.enabled;
   if (spec.type === 'bogo') {
@@ -221,7 +256,10 @@ const line = (i: number, r: PriceRanges): fc.Arbitrary<CartLine> =>
   fc
     .record({
       productId: fc.constantFrom(...PRODUCTS, 'px'),
-      category: fc.constantFrom(...CATEGORIES, 'misc'),
+      category: fc.constantFrom(...CATEGORIES, 'misc', 'gift-cards'),
+      brand: fc.option(fc.constantFrom(...BRANDS), { nil: undefined }),
+      vendor: fc.option(fc.constantFrom(...VENDORS), { nil: undefined }),
+      tags: fc.option(fc.subarray(TAGS), { nil: undefined }),
       // Small prices too, so the minimum unit price floor binds.
       unitPrice: fc.oneof(fc.integer({ min: 0, max: r.maxUnitPrice }), fc.integer({ min: 0, max: 300 })),
       quantity: fc.oneof(fc.integer({ min: 1, max: r.maxQuantity }), fc.integer({ min: 1, max: 3 })),
@@ -229,6 +267,9 @@ const line = (i: number, r: PriceRanges): fc.Arbitrary<CartLine> =>
     })
     .map((l) => {
       const out: CartLine = { id: `line-${i}`, productId: l.productId, category: l.category, unitPrice: l.unitPrice, quantity: l.quantity };
+      if (l.brand !== undefined) out.brand = l.brand;
+      if (l.vendor !== undefined) out.vendor = l.vendor;
+      if (l.tags !== undefined) out.tags = l.tags;
       if (l.cannabis !== undefined) out.cannabis = l.cannabis;
       return out;
     });
@@ -247,7 +288,12 @@ function request(specs: readonly RuleSpec[], r: PriceRanges): fc.Arbitrary<Evalu
     .record({
       lines: lines(r),
       codes: fc.option(entered, { nil: undefined }),
-      customer: fc.option(fc.record({ id: fc.constantFrom('c1', 'c2'), tier: fc.constantFrom('gold', 'GOLD', ' silver ', 'bronze', 'Vip') }, { requiredKeys: [] }), {
+      customer: fc.option(
+        fc.record(
+          { id: fc.constantFrom('c1', 'c2'), tier: fc.constantFrom('gold', 'GOLD', ' silver ', 'bronze', 'Vip'), groups: fc.subarray(['Veteran ', 'senior', 'industry']) },
+          { requiredKeys: [] },
+        ),
+        {
         nil: undefined,
       }),
       explain: fc.option(fc.boolean(), { nil: undefined }),
@@ -315,8 +361,26 @@ function compile(store: StoreSpec, sources: RuleSource[]): PreparedRuleset {
   return prepareRuleset(ruleset!);
 }
 
-const selects = (sel: ItemSelector | null, l: CartLine) =>
-  !sel || (sel.categories ?? []).includes(l.category) || (sel.products ?? []).includes(l.productId);
+/** A line matches any list (exclude, neverDiscount). */
+const matchAny = (m: ItemMatch, l: CartLine) =>
+  !!m.products?.includes(l.productId) ||
+  !!m.categories?.includes(l.category) ||
+  (l.brand !== undefined && !!m.brands?.includes(l.brand)) ||
+  (l.vendor !== undefined && !!m.vendors?.includes(l.vendor)) ||
+  (l.tags ?? []).some((t) => m.tags?.includes(t));
+/** The selector rule as the spec states it: a listed product, or every attribute list present; less exclude. */
+const selectsRaw = (sel: ItemSelector | null, l: CartLine): boolean => {
+  if (!sel) return true;
+  const attrs = (['categories', 'brands', 'vendors', 'tags'] as const).filter((k) => sel[k]?.length);
+  const has = { categories: [l.category], brands: l.brand ? [l.brand] : [], vendors: l.vendor ? [l.vendor] : [], tags: l.tags ?? [] };
+  const base = !!sel.products?.includes(l.productId) || (attrs.length > 0 && attrs.every((k) => has[k].some((v) => sel[k]!.includes(v)))) || (attrs.length === 0 && !sel.products?.length);
+  return base && !(sel.exclude && matchAny(sel.exclude, l));
+};
+const neverDiscounted = (s: Scenario, l: CartLine) => !!s.store.neverDiscount && matchAny(s.store.neverDiscount, l);
+/** Whether a discount with this selector may touch the line. */
+const selects = (s: Scenario, sel: ItemSelector | null, l: CartLine) => !neverDiscounted(s, l) && selectsRaw(sel, l);
+/** The store cap's base: the subtotal of the lines the store discounts. */
+const capBase = (s: Scenario) => sum(s.req.lines.filter((l) => !neverDiscounted(s, l)).map((l) => l.unitPrice * l.quantity));
 
 const TYPE_RANK = { bogo: 0, percentage: 1, fixed: 2 } as const;
 
@@ -355,7 +419,13 @@ function checkResponse(s: Scenario, res: EvaluateResponse): void {
   expect(res.discountTotal).toBe(sum(res.applied.map((a) => a.amount)));
   expect(res.total).toBe(res.subtotal - res.discountTotal);
   // The store cap.
-  expect(res.discountTotal).toBeLessThanOrEqual(floorDiv(res.subtotal, store.maxDiscountBps, 10000));
+  expect(res.discountTotal).toBeLessThanOrEqual(floorDiv(capBase(s), store.maxDiscountBps, 10000));
+  // Never-discounted lines get nothing; funding is the vendor's share of each applied amount.
+  res.lines.forEach((l, i) => neverDiscounted(s, req.lines[i]) && expect(l.discount, `never-discounted ${l.id}`).toBe(0));
+  for (const a of res.applied) {
+    const f = specs[Number(a.discountId.slice(1))].funding;
+    expect(a.funding).toEqual(f ? { vendor: f.vendor, amount: halfUp(a.amount, Math.round(f.percent * 100), 10000) } : null);
+  }
 
   // Per applied discount: eligibility basics, its own cap, and where its allocations may go.
   const enteredNorm = (req.codes ?? []).map((c) => c.trim().toLowerCase());
@@ -375,19 +445,19 @@ function checkResponse(s: Scenario, res: EvaluateResponse): void {
     if (spec.maxDiscountCents !== null) expect(a.amount).toBeLessThanOrEqual(spec.maxDiscountCents);
     const byId = new Map(req.lines.map((l) => [l.id, l]));
     if (spec.type === 'percentage' || spec.type === 'fixed') {
-      for (const x of a.allocations) expect(selects(spec.appliesTo, byId.get(x.lineId)!), `${a.discountId} on ${x.lineId}`).toBe(true);
-      const eligible = req.lines.filter((l) => selects(spec.appliesTo, l));
+      for (const x of a.allocations) expect(selects(s, spec.appliesTo, byId.get(x.lineId)!), `${a.discountId} on ${x.lineId}`).toBe(true);
+      const eligible = req.lines.filter((l) => selects(s, spec.appliesTo, l));
       if (spec.type === 'percentage') {
         const eligibleSubtotal = sum(eligible.map((l) => l.unitPrice * l.quantity));
         expect(a.amount).toBeLessThanOrEqual(halfUp(eligibleSubtotal, spec.bps, 10000));
       } else expect(a.amount).toBeLessThanOrEqual(spec.cents);
     } else {
       const rewardSel = spec.bogo.rewardAppliesTo ?? spec.appliesTo;
-      for (const x of a.allocations) expect(selects(rewardSel, byId.get(x.lineId)!), `${a.discountId} on ${x.lineId}`).toBe(true);
+      for (const x of a.allocations) expect(selects(s, rewardSel, byId.get(x.lineId)!), `${a.discountId} on ${x.lineId}`).toBe(true);
       // Never more than the reward units possible: applications <= units / (buy + get), and <= maxApplications.
       const pct = spec.bogo.percentOffBps ?? 10000;
-      const union = req.lines.filter((l) => selects(spec.appliesTo, l) || selects(rewardSel, l));
-      const rewardLines = req.lines.filter((l) => selects(rewardSel, l));
+      const union = req.lines.filter((l) => selects(s, spec.appliesTo, l) || selects(s, rewardSel, l));
+      const rewardLines = req.lines.filter((l) => selects(s, rewardSel, l));
       const maxPerUnit = Math.max(0, ...rewardLines.map((l) => halfUp(l.unitPrice, pct, 10000)));
       let applications = Math.floor(sum(union.map((l) => l.quantity)) / (spec.bogo.buy + spec.bogo.get));
       if (spec.bogo.maxApplications !== null) applications = Math.min(applications, spec.bogo.maxApplications);
@@ -496,8 +566,8 @@ function modelBogo(s: Scenario, sp: RuleSpec, avail: readonly number[]): { k: nu
   const rewardSel = sp.bogo.rewardAppliesTo ?? sp.appliesTo;
   const L = s.req.lines;
   const idx = L.map((_, i) => i).filter((i) => L[i].unitPrice > 0 && avail[i] > 0);
-  const inBuy = (i: number) => selects(sp.appliesTo, L[i]);
-  const cand = (i: number) => selects(rewardSel, L[i]) && modelRewardValue(s, sp, L[i]) > 0;
+  const inBuy = (i: number) => selects(s, sp.appliesTo, L[i]);
+  const cand = (i: number) => selects(s, rewardSel, L[i]) && modelRewardValue(s, sp, L[i]) > 0;
   const rewardOrder = idx.filter(cand).sort((a, b) => L[a].unitPrice - L[b].unitPrice || b - a);
   const buyOrder = idx.filter(inBuy).sort((a, b) => L[b].unitPrice - L[a].unitPrice || a - b);
   const buyUnits = sum(buyOrder.map((i) => avail[i]));
@@ -535,6 +605,10 @@ function modelBogo(s: Scenario, sp: RuleSpec, avail: readonly number[]): { k: nu
 }
 
 /** The first failing eligibility check of a candidate discount, or null when eligible. */
+/** The subtotal minPurchase counts: never-discounted lines only when they count toward minimums. */
+const purchaseSubtotal = (s: Scenario) =>
+  sum(s.req.lines.filter((l) => s.store.neverDiscount?.countTowardMinimum === true || !neverDiscounted(s, l)).map((l) => l.unitPrice * l.quantity));
+
 function modelEligibility(s: Scenario, id: string): Reason | null {
   const sp = specOfId(s, id);
   const { req } = s;
@@ -558,13 +632,14 @@ function modelEligibility(s: Scenario, id: string): Reason | null {
   const u = s.usage[id];
   if (sp.usageLimit !== null && (u?.used ?? 0) >= sp.usageLimit) return 'USAGE_LIMIT_REACHED';
   const customer = req.customer;
-  if ((sp.customerRequired === true || sp.tiers) && !customer) return 'CUSTOMER_REQUIRED';
+  if ((sp.customerRequired === true || sp.tiers || sp.groups) && !customer) return 'CUSTOMER_REQUIRED';
   if (sp.perCustomerLimit !== null && !customer?.id) return 'CUSTOMER_REQUIRED';
   if (sp.tiers && !sp.tiers.map((t) => t.trim().toLowerCase()).includes(customer?.tier?.trim().toLowerCase() as string)) return 'TIER_NOT_ELIGIBLE';
+  if (sp.groups && !sp.groups.some((g) => (customer?.groups ?? []).some((c) => c.trim().toLowerCase() === g.trim().toLowerCase()))) return 'GROUP_NOT_ELIGIBLE';
   if (sp.perCustomerLimit !== null && (u?.customers?.[customer!.id!] ?? 0) >= sp.perCustomerLimit) return 'CUSTOMER_LIMIT_REACHED';
   const subtotal = sum(req.lines.map((l) => l.unitPrice * l.quantity));
-  if (sp.minPurchaseCents !== null && sp.minPurchaseCents > 0 && subtotal < sp.minPurchaseCents) return 'MIN_PURCHASE_NOT_MET';
-  if (sp.appliesTo && !req.lines.some((l) => selects(sp.appliesTo, l))) return 'NO_ELIGIBLE_ITEMS';
+  if (sp.minPurchaseCents !== null && sp.minPurchaseCents > 0 && purchaseSubtotal(s) < sp.minPurchaseCents) return 'MIN_PURCHASE_NOT_MET';
+  if (!req.lines.some((l) => selects(s, sp.appliesTo, l))) return 'NO_ELIGIBLE_ITEMS';
   if (sp.type === 'bogo' && modelBogo(s, { ...sp, bogo: { ...sp.bogo, maxApplications: 1 } }, req.lines.map((l) => l.quantity)).k === 0) return 'QUANTITY_NOT_MET';
   if (sp.conditionMinSubtotal !== null && subtotal < sp.conditionMinSubtotal) return 'CONDITIONS_NOT_MET';
   return null;
@@ -583,7 +658,7 @@ function modelPlan(s: Scenario, ids: string[]): { entries: ModelEntry[]; total: 
     let lines: number[];
     let amounts: number[];
     if (sp.type !== 'bogo') {
-      lines = req.lines.flatMap((l, i) => (selects(sp.appliesTo, l) ? [i] : []));
+      lines = req.lines.flatMap((l, i) => (selects(s, sp.appliesTo, l) ? [i] : []));
       const w = lines.map((i) => remaining[i]);
       const caps = lines.map((i) => remaining[i] - floor[i]);
       const uncapped = sp.type === 'percentage' ? halfUp(sum(w), sp.bps, 10000) : sp.cents;
@@ -597,7 +672,7 @@ function modelPlan(s: Scenario, ids: string[]): { entries: ModelEntry[]; total: 
       }
     } else {
       const rewardSel = sp.bogo.rewardAppliesTo ?? sp.appliesTo;
-      lines = req.lines.flatMap((l, i) => (selects(sp.appliesTo, l) || selects(rewardSel, l) ? [i] : []));
+      lines = req.lines.flatMap((l, i) => (selects(s, sp.appliesTo, l) || selects(s, rewardSel, l) ? [i] : []));
       const match = modelBogo(
         s,
         sp,
@@ -613,7 +688,7 @@ function modelPlan(s: Scenario, ids: string[]): { entries: ModelEntry[]; total: 
   }
   // The store cap: the excess comes off the automatic discounts first, then the entered codes,
   // the one applied last first, each keeping its lines in proportion to what it had on each.
-  let excess = sum(entries.map((e) => e.amount)) - floorDiv(sum(sub), store.maxDiscountBps, 10000);
+  let excess = sum(entries.map((e) => e.amount)) - floorDiv(capBase(s), store.maxDiscountBps, 10000);
   for (const e of [...entries.filter((x) => !x.code).reverse(), ...entries.filter((x) => x.code).reverse()]) {
     if (excess <= 0) break;
     if (e.amount === 0) continue;
@@ -712,7 +787,7 @@ function checkPlans(s: Scenario, res: EvaluateResponse): void {
     res.rejected.map((r) => ({ discountId: r.discountId, code: r.code, reason: r.reason, ...(r.winner ? { winner: r.winner } : {}) })),
   ).toEqual(expected);
   for (const r of res.rejected) {
-    if (r.reason === 'MIN_PURCHASE_NOT_MET') expect(r.shortfall).toBe(specOfId(s, r.discountId!).minPurchaseCents! - res.subtotal);
+    if (r.reason === 'MIN_PURCHASE_NOT_MET') expect(r.shortfall).toBe(specOfId(s, r.discountId!).minPurchaseCents! - purchaseSubtotal(s));
     // Customer-facing messages never show internal ids (the rules are named "Rule <i>").
     if (r.discountId) expect(r.message).not.toMatch(new RegExp(`\\b${r.discountId}\\b`));
   }
@@ -769,7 +844,7 @@ describe('evaluate on random rulesets and carts', () => {
         if (res.applied.length > 1) seen.multiApplied++;
         if (res.lines.some((l, i) => s.req.lines[i].cannabis !== false && l.discount > 0 && l.total === Math.min(l.subtotal, s.store.minimumUnitPriceMinor * s.req.lines[i].quantity) && l.total > 0))
           seen.floorBinds++;
-        if (res.discountTotal > 0 && res.discountTotal === floorDiv(res.subtotal, s.store.maxDiscountBps, 10000)) {
+        if (res.discountTotal > 0 && res.discountTotal === floorDiv(capBase(s), s.store.maxDiscountBps, 10000)) {
           seen.storeCapBinds++;
           if (res.applied.some((a) => a.code !== null) && res.applied.some((a) => a.code === null)) seen.codeTrimmedByCap++;
         }
@@ -1036,22 +1111,26 @@ describe('matchBogo', () => {
 
   it('the cart-level count of missing units makes exactly one application possible', () => {
     fc.assert(
-      fc.property(bogoCase, fc.constantFrom(true, false), ({ lines, buy, get }, bothPossible) => {
+      fc.property(bogoCase, ({ lines, buy, get }) => {
         const counts = bogoCounts(lines);
-        const n = bogoUnitsMissing(counts, buy, get, bothPossible);
+        const n = bogoUnitsMissing(counts, buy, get);
         if (bogoApplications(counts, buy, get, 1) > 0) expect(n).toBe(0);
         else expect(n).toBeGreaterThan(0);
-        // Adding n units of the most useful kind allows one application, n - 1 of any kind do not.
-        const kinds: BogoCounts[] = bothPossible ? [{ rewardOnly: 0, both: 1, buyOnly: 0 }] : [{ rewardOnly: 1, both: 0, buyOnly: 0 }, { rewardOnly: 0, both: 0, buyOnly: 1 }];
-        const canWith = (extra: number) => {
-          // Every split of `extra` units over the allowed kinds.
-          if (kinds.length === 1) return bogoApplications({ ...counts, both: counts.both + extra }, buy, get, 1) > 0;
+        // Adding n units of the right kinds allows one application; n - 1 of any kinds never do,
+        // whether the added items can be in both sets or only in one of them.
+        const canWith = (extra: number, bothAllowed: boolean) => {
           for (let r = 0; r <= extra; r++)
-            if (bogoApplications({ ...counts, rewardOnly: counts.rewardOnly + r, buyOnly: counts.buyOnly + extra - r }, buy, get, 1) > 0) return true;
+            for (let b = 0; b <= extra - r; b++) {
+              const both = extra - r - b;
+              if (!bothAllowed && both > 0) continue;
+              if (bogoApplications({ rewardOnly: counts.rewardOnly + r, buyOnly: counts.buyOnly + b, both: counts.both + both }, buy, get, 1) > 0) return true;
+            }
           return false;
         };
-        expect(canWith(n)).toBe(true);
-        if (n > 0) expect(canWith(n - 1)).toBe(false);
+        for (const bothAllowed of [true, false]) {
+          expect(canWith(n, bothAllowed)).toBe(true);
+          if (n > 0) expect(canWith(n - 1, bothAllowed)).toBe(false);
+        }
       }),
       { numRuns: 500 },
     );
