@@ -243,6 +243,8 @@ describe.skipIf(!hasBrowser)('the rule editor in development mode', () => {
       const page = await browser.newPage();
       await page.goto(`${base}/editor/`);
       await page.locator('.rule').first().waitFor({ timeout: 20_000 });
+      // The status is set after the list and the store policy have loaded: wait for it, do not race it.
+      await page.locator('#status', { hasText: 'development mode: no key needed' }).waitFor({ timeout: 20_000 });
       expect(await page.textContent('#status')).toContain('development mode: no key needed');
       expect(await page.isVisible('#key-dialog')).toBe(false);
       expect(await page.evaluate(() => (globalThis as unknown as { sessionStorage: { length: number } }).sessionStorage.length)).toBe(0);

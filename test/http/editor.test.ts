@@ -39,7 +39,7 @@ describe('GET /v1/rules', () => {
     expect(body.rulesetVersion).toBe(h.rulesets.current!.version);
     expect(body.autoReload).toBe(false);
     expect(body.store).toMatchObject({ readOnly: true, revision: sha(readFileSync(join(h.rulesDir, 'store.yaml'), 'utf8')) });
-    expect(body.rules.map((r) => r.id)).toEqual(['edibles-b2g1', 'flower-20', 'gold-tier-10', 'happy-hour-prerolls', 'limited', 'save5', 'ten-off-fifty']);
+    expect(body.rules.map((r) => r.id)).toEqual(['edibles-b2g1', 'flower-20', 'gold-tier-10', 'happy-hour-prerolls', 'limited', 'save5', 'stiiizy-vendor-day', 'ten-off-fifty', 'veterans-seniors-10']);
     for (const r of body.rules) expect(r).toMatchObject({ state: 'active', sync: 'live', live: true, revision: sha(readFileSync(join(h.rulesDir, r.file!), 'utf8')) });
   });
 

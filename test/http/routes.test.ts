@@ -48,8 +48,11 @@ describe('GET /v1/discounts', () => {
       past: 'expired',
       paused: 'paused',
       save5: 'active',
+      'stiiizy-vendor-day': 'active',
       'ten-off-fifty': 'active',
+      'veterans-seniors-10': 'active',
     });
+    expect(byId['stiiizy-vendor-day'].activeNow).toBe(false); // Wednesdays only; the clock is a Friday
     expect(byId.save5).toMatchObject({ used: 2, remaining: 998 });
     expect(byId.limited).toMatchObject({ used: 2, remaining: 0 });
     expect(byId['flower-20']).toMatchObject({ used: null, remaining: null, schedule: null, activeNow: true });
