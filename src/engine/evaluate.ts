@@ -16,9 +16,9 @@ import type {
 } from '../domain/types.js';
 import { normalizeCode } from '../dsl/compile.js';
 import { bogoApplications, bogoUnitsMissing } from '../pricing/bogo.js';
-import { bogoCartCounts, lineFloors, pricePlan, type PlanDiscount, type PricingCart } from '../pricing/plan.js';
+import { bogoCartCounts, lineFloors, pricePlanPrefix, type PlanDiscount, type PlanResult, type PricingCart } from '../pricing/plan.js';
 import type { Facts } from './conditions.js';
-import type { PreparedDiscount, PreparedRuleset, Selector } from './prepare.js';
+import { IS_CODE, IS_DIRECT, IS_STACKABLE, type PreparedDiscount, type PreparedRuleset, type Selector } from './prepare.js';
 
 export interface EvaluateOptions {
   /** The instant (ms since epoch) to use when the request has no `at`: the caller's clock. */
@@ -36,14 +36,34 @@ interface CartView extends PricingCart {
   allLines: number[];
 }
 
-/** An eligible discount's plan entry, or the first eligibility check it failed. */
-type Outcome = PlanDiscount | EligibilityReason;
+/**
+ * What each candidate came to, by ordinal (a holey array: cheaper than a Map for thousands of
+ * candidates): the first eligibility check it failed, or the lines it applies to when eligible
+ * (the buy set for bogo). undefined = not a candidate.
+ */
+type Outcome = EligibilityReason | readonly number[];
+
+/** Why an eligible discount is in no applied list, by ordinal (a Uint8Array per evaluation). */
+const NO_REMAINING_VALUE = 1;
+const NOT_COMBINABLE = 2;
+const NOT_COMBINABLE_TIE = 3;
+
+interface PricedPlan {
+  /** Ordinals in application order. */
+  ordinals: ArrayLike<number>;
+  result: PlanResult;
+  stackable: boolean;
+  priority: number;
+  id: string;
+}
 
 /** Evaluates a request that passed checkRequest. */
 export function evaluate(rs: PreparedRuleset, req: EvaluateRequest, opts: EvaluateOptions): EvaluateResponse {
   const policy = rs.compiled.policy;
   const cart = cartView(req);
   const facts = buildFacts(rs, req, cart, opts);
+  const discounts = rs.discounts;
+  const { flags } = rs.table;
 
   // Entered codes, in entry order.
   const codeEntries: { raw: string; pd: PreparedDiscount | null; duplicate: boolean }[] = [];
@@ -55,42 +75,90 @@ export function evaluate(rs: PreparedRuleset, req: EvaluateRequest, opts: Evalua
     seenCodes.add(norm);
   }
 
-  // Candidates: entered code discounts, then automatic ones (through the index unless explaining).
-  // Outcomes by ordinal (a holey array: cheaper than a Map for thousands of candidates), and the
-  // ordinals decided, in the order they were decided.
-  const outcomes: (Outcome | undefined)[] = new Array(rs.discounts.length);
+  // Candidates: entered code discounts, then automatic ones (through the index unless explaining),
+  // each decided once; `decided` keeps the order they were decided in. Outcomes do not depend on
+  // that order: plans are sorted by application rank and rejections by id below.
+  const outcomes: (Outcome | undefined)[] = new Array(discounts.length);
   const decided: number[] = [];
-  const decide = (pd: PreparedDiscount, matched = false) => {
-    if (outcomes[pd.ordinal] === undefined) {
-      outcomes[pd.ordinal] = eligibility(pd, matched ? pd.itemsCheck : -1, cart, facts);
-      decided.push(pd.ordinal);
-    }
-  };
-  for (const e of codeEntries) if (e.pd && !e.duplicate) decide(e.pd, false);
-  // Outcomes do not depend on the order discounts are decided in: plans are sorted by application
-  // rank and rejections by id below.
-  if (req.explain || opts.useIndex === false) for (const ordinal of rs.automatic) decide(rs.discounts[ordinal], false);
-  else forEachIndexedCandidate(rs, cart, decide);
-
-  // Plans: the eligible stackable discounts together; each non-stackable one alone.
-  const stackable: PlanDiscount[] = [];
-  const plans: { discounts: PlanDiscount[]; stackable: boolean; priority: number; id: string }[] = [];
-  for (const ordinal of decided) {
-    const o = outcomes[ordinal]!;
-    if (typeof o === 'string') continue;
-    const d = rs.discounts[ordinal].discount;
-    if (d.stackable) stackable.push(o);
-    else plans.push({ discounts: [o], stackable: false, priority: d.priority, id: d.id });
+  for (const e of codeEntries) {
+    if (!e.pd || e.duplicate || outcomes[e.pd.ordinal] !== undefined) continue;
+    outcomes[e.pd.ordinal] = eligibility(e.pd, -1, cart, facts);
+    decided.push(e.pd.ordinal);
   }
-  if (stackable.length) plans.unshift({ discounts: sortByRank(stackable), stackable: true, priority: 0, id: '' });
+  if (req.explain || opts.useIndex === false) {
+    for (const o of rs.automatic) {
+      outcomes[o] = eligibility(discounts[o], -1, cart, facts);
+      decided.push(o);
+    }
+  } else {
+    // A discount reached by one of the cart's categories or products skips its NO_ELIGIBLE_ITEMS
+    // check (known to pass then); one flagged IS_DIRECT has nothing else to check, and its lines
+    // are the category's lines in hand.
+    const { byCategory, byProduct, general } = rs.index;
+    for (const o of general) {
+      if (outcomes[o] !== undefined) continue;
+      outcomes[o] = eligibility(discounts[o], -1, cart, facts);
+      decided.push(o);
+    }
+    for (const [c, lines] of cart.byCategory) {
+      const list = byCategory.get(c);
+      if (list === undefined) continue;
+      for (let i = 0; i < list.length; i++) {
+        const o = list[i];
+        if (outcomes[o] !== undefined) continue;
+        outcomes[o] = flags[o] & IS_DIRECT ? lines : eligibility(discounts[o], discounts[o].itemsCheck, cart, facts);
+        decided.push(o);
+      }
+    }
+    for (const p of cart.byProduct.keys()) {
+      const list = byProduct.get(p);
+      if (list === undefined) continue;
+      for (let i = 0; i < list.length; i++) {
+        const o = list[i];
+        if (outcomes[o] !== undefined) continue;
+        outcomes[o] = eligibility(discounts[o], discounts[o].itemsCheck, cart, facts);
+        decided.push(o);
+      }
+    }
+  }
+
+  // Plans: the eligible stackable discounts together, in application order; each non-stackable one
+  // alone. A plan's discounts are built only when pricing reaches them (see pricePlanPrefix).
+  const stackable: number[] = [];
+  const single: number[] = [];
+  for (let i = 0; i < decided.length; i++) {
+    const o = decided[i];
+    if (typeof outcomes[o] === 'string') continue;
+    if (flags[o] & IS_STACKABLE) stackable.push(o);
+    else single.push(o);
+  }
   const pricingPolicy = { minimumUnitPrice: policy.minimumUnitPrice, maxDiscountBps: policy.maxDiscountBps };
   const floors = lineFloors(cart, pricingPolicy);
-  const priced = plans.map((p) => ({ ...p, result: pricePlan(cart, p.discounts, pricingPolicy, floors) }));
+  const planDiscount = (o: number): PlanDiscount => {
+    const pd = discounts[o];
+    const d = pd.discount;
+    const plan: PlanDiscount = { id: d.id, key: o, rank: pd.applicationRank, type: d.type, priority: d.priority, sortValue: d.sortValue, action: d.action, eligible: outcomes[o] as readonly number[], isCode: d.code !== null };
+    if (d.action.type === 'bogo') plan.reward = linesFor(pd.rewardAppliesTo, cart);
+    return plan;
+  };
+  const priced: PricedPlan[] = [];
+  if (stackable.length) {
+    const ordinals = inRankOrder(rs, stackable);
+    let lastCode = -1;
+    for (let k = 0; k < ordinals.length; k++) if (flags[ordinals[k]] & IS_CODE) lastCode = k;
+    const result = pricePlanPrefix(cart, ordinals.length, (k) => planDiscount(ordinals[k]), lastCode, pricingPolicy, floors);
+    priced.push({ ordinals, result, stackable: true, priority: 0, id: '' });
+  }
+  for (const o of single) {
+    const d = discounts[o].discount;
+    const result = pricePlanPrefix(cart, 1, () => planDiscount(o), d.code !== null ? 0 : -1, pricingPolicy, floors);
+    priced.push({ ordinals: [o], result, stackable: false, priority: d.priority, id: d.id });
+  }
 
   // The winner: largest (best-for-customer) or smallest positive (best-for-store) total; ties:
   // the stackable plan, then higher priority, then smaller id.
   const storeFirst = policy.combine === 'best-for-store';
-  let winner: (typeof priced)[number] | null = null;
+  let winner: PricedPlan | null = null;
   for (const p of priced) {
     if (p.result.total <= 0) continue;
     if (!winner) {
@@ -102,45 +170,56 @@ export function evaluate(rs: PreparedRuleset, req: EvaluateRequest, opts: Evalua
     if (better || (tie && tieBreak(p, winner) < 0)) winner = p;
   }
 
-  // What each eligible discount came to.
+  // What each eligible discount came to: applied (the winner's entries above 0), or left out.
   const applied: AppliedDiscount[] = [];
   const lineDiscount = new Array<number>(req.lines.length).fill(0);
-  const leftOut: (Rejection | undefined)[] = new Array(rs.discounts.length); // by ordinal
-  // The winner's ids and names, built only if some discount is left out.
-  let winnerIds: string[] | null = null;
-  let winnerNames = '';
-  const leftOutBecause = (): string[] => {
-    if (winnerIds === null) {
-      const kept = winner ? winner.result.entries.filter((e) => e.amount > 0) : [];
-      winnerIds = kept.map((e) => e.discount.id);
-      winnerNames = nameList(kept.map((e) => rs.discounts[e.discount.key].discount.name));
-    }
-    return winnerIds;
-  };
+  const leftOut = new Uint8Array(discounts.length);
   for (const p of priced) {
-    for (const entry of p.result.entries) {
-      const pd = rs.discounts[entry.discount.key];
-      const d = pd.discount;
-      if (p === winner && entry.amount > 0) {
+    const entries = p.result.entries;
+    const n = p.ordinals.length;
+    for (let k = 0; k < n; k++) {
+      const o = p.ordinals[k];
+      // Past the priced prefix, every discount came to 0.
+      const entry = k < entries.length ? entries[k] : null;
+      const amount = entry === null ? 0 : entry.amount;
+      if (amount > 0 && p === winner) {
+        const pd = discounts[o];
+        const d = pd.discount;
         const allocations: AppliedDiscount['allocations'] = [];
-        for (let k = 0; k < entry.lines.length; k++) {
-          if (entry.amounts[k] === 0) continue;
-          allocations.push({ lineId: cart.lineIds[entry.lines[k]], amount: entry.amounts[k] });
-          lineDiscount[entry.lines[k]] += entry.amounts[k];
+        for (let j = 0; j < entry!.lines.length; j++) {
+          const a = entry!.amounts[j];
+          if (a === 0) continue;
+          const i = entry!.lines[j];
+          allocations.push({ lineId: cart.lineIds[i], amount: a });
+          lineDiscount[i] += a;
         }
-        applied.push({ discountId: d.id, name: d.name, type: d.type, code: d.displayCode, amount: entry.amount, allocations, pos: pd.pos && { ...pd.pos } });
-      } else if (entry.amount > 0 && winner) {
-        const ids = leftOutBecause();
-        const message =
-          p.result.total === winner.result.total
-            ? `${d.name} cannot be combined with ${winnerNames}, which ${winnerIds!.length > 1 ? 'together are worth the same and were' : 'is worth the same and was'} kept by the tie-break (stackable first, then higher priority, then id)`
-            : `${d.name} cannot be combined with ${winnerNames}, which ${storeFirst ? 'the store policy prefers' : 'saves the customer more'}`;
-        leftOut[pd.ordinal] = { discountId: d.id, code: null, reason: 'NOT_COMBINABLE', message, winner: ids.slice() };
+        applied.push({ discountId: d.id, name: d.name, type: d.type, code: d.displayCode, amount, allocations, pos: pd.pos && { ...pd.pos } });
+      } else if (amount > 0 && winner) {
+        leftOut[o] = p.result.total === winner.result.total ? NOT_COMBINABLE_TIE : NOT_COMBINABLE;
       } else {
-        leftOut[pd.ordinal] = { discountId: d.id, code: null, reason: 'NO_REMAINING_VALUE', message: `${d.name} has no value left on this cart` };
+        leftOut[o] = NO_REMAINING_VALUE;
       }
     }
   }
+
+  // The winner's ids and names, built only if some discount cannot be combined with it.
+  let winnerIds: string[] | null = null;
+  let winnerNames = '';
+  const leftOutRejection = (o: number, code: string | null): Rejection => {
+    const d = discounts[o].discount;
+    const why = leftOut[o];
+    if (why === NO_REMAINING_VALUE) return { discountId: d.id, code, reason: 'NO_REMAINING_VALUE', message: `${d.name} has no value left on this cart` };
+    if (winnerIds === null) {
+      const kept = winner!.result.entries.filter((e) => e.amount > 0);
+      winnerIds = kept.map((e) => e.discount.id);
+      winnerNames = nameList(kept.map((e) => discounts[e.discount.key].discount.name));
+    }
+    const message =
+      why === NOT_COMBINABLE_TIE
+        ? `${d.name} cannot be combined with ${winnerNames}, which ${winnerIds.length > 1 ? 'together are worth the same and were' : 'is worth the same and was'} kept by the tie-break (stackable first, then higher priority, then id)`
+        : `${d.name} cannot be combined with ${winnerNames}, which ${storeFirst ? 'the store policy prefers' : 'saves the customer more'}`;
+    return { discountId: d.id, code, reason: 'NOT_COMBINABLE', message, winner: winnerIds.slice() };
+  };
 
   // Rejections: entered codes in entry order, then automatic discounts by id.
   const rejected: Rejection[] = [];
@@ -153,24 +232,30 @@ export function evaluate(rs: PreparedRuleset, req: EvaluateRequest, opts: Evalua
       rejected.push({ discountId: null, code: e.raw, reason: 'UNKNOWN_CODE', message: `Code '${e.raw.trim()}' is not a valid promo code` });
       continue;
     }
-    const r = rejectionFor(e.pd, outcomes[e.pd.ordinal]!, leftOut, facts, policy, () => missingUnits(rs, e.pd!, cart));
-    if (r) rejected.push({ ...r, code: e.raw });
+    const o = outcomes[e.pd.ordinal]!;
+    if (typeof o === 'string') rejected.push(reasonRejection(rs, e.pd, o, e.raw, cart, facts));
+    else if (leftOut[e.pd.ordinal] !== 0) rejected.push(leftOutRejection(e.pd.ordinal, e.raw));
   }
   // Automatic discounts by id (= ordinal order).
-  const automaticOrdinals: number[] = [];
-  for (const ordinal of decided) {
-    const o = outcomes[ordinal]!;
-    if (rs.discounts[ordinal].discount.code !== null) continue;
-    if (typeof o === 'string' ? req.explain : leftOut[ordinal] !== undefined) automaticOrdinals.push(ordinal);
+  const automatic: number[] = [];
+  for (let i = 0; i < decided.length; i++) {
+    const o = decided[i];
+    if (flags[o] & IS_CODE) continue;
+    if (typeof outcomes[o] === 'string' ? req.explain : leftOut[o] !== 0) automatic.push(o);
   }
-  automaticOrdinals.sort((a, b) => a - b);
-  for (const ordinal of automaticOrdinals) rejected.push(rejectionFor(rs.discounts[ordinal], outcomes[ordinal]!, leftOut, facts, policy, () => missingUnits(rs, rs.discounts[ordinal], cart))!);
+  const ascending = sortedOrdinals(automatic, discounts.length);
+  for (let i = 0; i < ascending.length; i++) {
+    const o = ascending[i];
+    const out = outcomes[o]!;
+    rejected.push(typeof out === 'string' ? reasonRejection(rs, discounts[o], out, null, cart, facts) : leftOutRejection(o, null));
+  }
 
   let discountTotal = 0;
-  const lines = req.lines.map((l, i) => {
+  const lines = new Array<EvaluateResponse['lines'][number]>(req.lines.length);
+  for (let i = 0; i < lines.length; i++) {
     discountTotal += lineDiscount[i];
-    return { id: l.id, subtotal: cart.lineSubtotal[i], discount: lineDiscount[i], total: cart.lineSubtotal[i] - lineDiscount[i] };
-  });
+    lines[i] = { id: cart.lineIds[i], subtotal: cart.lineSubtotal[i], discount: lineDiscount[i], total: cart.lineSubtotal[i] - lineDiscount[i] };
+  }
   return {
     rulesetVersion: rs.version,
     currency: policy.currency,
@@ -183,23 +268,37 @@ export function evaluate(rs: PreparedRuleset, req: EvaluateRequest, opts: Evalua
   };
 }
 
+/**
+ * Distinct ordinals (each in [0, n)) in ascending order: a scan of a mark per ordinal when they
+ * are many, a native typed-array sort when they are few.
+ */
+function sortedOrdinals(list: readonly number[], n: number): Int32Array {
+  const out = new Int32Array(list.length);
+  if (list.length * 16 >= n) {
+    const mark = new Uint8Array(n);
+    for (let i = 0; i < list.length; i++) mark[list[i]] = 1;
+    let w = 0;
+    for (let o = 0; o < n && w < out.length; o++) if (mark[o] === 1) out[w++] = o;
+    return out;
+  }
+  for (let i = 0; i < list.length; i++) out[i] = list[i];
+  return out.sort();
+}
+
+/** Ordinals in application order, by their precomputed (unique) application rank. */
+function inRankOrder(rs: PreparedRuleset, ordinals: readonly number[]): Int32Array {
+  const { rank, byRank } = rs.table;
+  const ranks = new Array<number>(ordinals.length);
+  for (let i = 0; i < ordinals.length; i++) ranks[i] = rank[ordinals[i]];
+  const sorted = sortedOrdinals(ranks, rank.length);
+  for (let i = 0; i < sorted.length; i++) sorted[i] = byRank[sorted[i]];
+  return sorted;
+}
+
 /** At most three names joined by ", ", then "and N more". */
 function nameList(names: readonly string[]): string {
   const shown = names.slice(0, 3).join(', ');
   return names.length > 3 ? `${shown} and ${names.length - 3} more` : shown;
-}
-
-/** Plan discounts in application order, by their precomputed rank (a native numeric sort). */
-function sortByRank(list: PlanDiscount[]): PlanDiscount[] {
-  const n = list.length;
-  if (n < 2) return list;
-  if (n >= 65536) return list.sort((a, b) => a.rank! - b.rank!);
-  const keys = new Float64Array(n);
-  for (let i = 0; i < n; i++) keys[i] = list[i].rank! * 65536 + i; // ranks are unique and i < 2^16, so the key is exact
-  keys.sort();
-  const out = new Array<PlanDiscount>(n);
-  for (let i = 0; i < n; i++) out[i] = list[keys[i] % 65536];
-  return out;
 }
 
 function tieBreak(
@@ -292,23 +391,6 @@ function buildFacts(rs: PreparedRuleset, req: EvaluateRequest, cart: CartView, o
   };
 }
 
-/**
- * Visits the automatic discounts that could match the cart (through the rule index), each once or
- * more; `matched` is true when the discount was reached by a category or product of the cart.
- */
-function forEachIndexedCandidate(rs: PreparedRuleset, cart: CartView, visit: (pd: PreparedDiscount, matched: boolean) => void): void {
-  const { byCategory, byProduct, general } = rs.index;
-  for (const o of general) visit(rs.discounts[o], false);
-  for (const c of cart.byCategory.keys()) {
-    const list = byCategory.get(c);
-    if (list) for (const o of list) visit(rs.discounts[o], true);
-  }
-  for (const p of cart.byProduct.keys()) {
-    const list = byProduct.get(p);
-    if (list) for (const o of list) visit(rs.discounts[o], true);
-  }
-}
-
 const NO_LINES: number[] = [];
 
 /** The fewest qualifying units a bogo's cart lacks for one application. */
@@ -355,38 +437,27 @@ function collect(selected: ReadonlySet<string>, byKey: Map<string, number[]>, in
   }
 }
 
-/** The first failing check (skipping the one at `skip`, known to pass), or the plan entry. */
+/** The first failing check (skipping the one at `skip`, known to pass), or the lines the discount applies to. */
 function eligibility(pd: PreparedDiscount, skip: number, cart: CartView, facts: Facts): Outcome {
-  const d = pd.discount;
-  if (!d.enabled) return 'INACTIVE';
+  if (!pd.discount.enabled) return 'INACTIVE';
   const checks = pd.checks;
   for (let i = 0; i < checks.length; i++) if (i !== skip && !checks[i].test(facts)) return checks[i].reason;
-  const eligible = linesFor(pd.appliesTo, cart);
-  const plan: PlanDiscount = { id: d.id, key: pd.ordinal, rank: pd.applicationRank, type: d.type, priority: d.priority, sortValue: d.sortValue, action: d.action, eligible, isCode: d.code !== null };
-  if (d.action.type === 'bogo') plan.reward = linesFor(pd.rewardAppliesTo, cart);
-  return plan;
+  return linesFor(pd.appliesTo, cart);
 }
 
 // ---------------------------------------------------------------------------
 // Messages
 
-function rejectionFor(
-  pd: PreparedDiscount,
-  o: Outcome,
-  leftOut: readonly (Rejection | undefined)[],
-  facts: Facts,
-  policy: PreparedRuleset['compiled']['policy'],
-  missing: () => number,
-): Rejection | null {
+/** The rejection for a discount that failed an eligibility check (`code`: the code as entered, or null). */
+function reasonRejection(rs: PreparedRuleset, pd: PreparedDiscount, o: EligibilityReason, code: string | null, cart: CartView, facts: Facts): Rejection {
   const d = pd.discount;
-  if (typeof o !== 'string') return leftOut[pd.ordinal] ?? null;
-  const base = { discountId: d.id, code: null, reason: o };
+  const policy = rs.compiled.policy;
   const money = (m: number) => formatMoney(m, policy.currency, policy.minorDigits);
   switch (o) {
     case 'MIN_PURCHASE_NOT_MET': {
       const subtotal = (facts.cart as { subtotal: number }).subtotal;
       const shortfall = d.minPurchase! - subtotal;
-      return { ...base, message: `${d.name}: spend ${money(shortfall)} more (minimum purchase ${money(d.minPurchase!)})`, shortfall };
+      return { discountId: d.id, code, reason: o, message: `${d.name}: spend ${money(shortfall)} more (minimum purchase ${money(d.minPurchase!)})`, shortfall };
     }
     case 'CUSTOMER_REQUIRED': {
       // Which half failed: no customer at all, or a customer without the id a per-customer limit needs.
@@ -394,12 +465,12 @@ function rejectionFor(
       const message = hasCustomer
         ? `${d.name} needs a customer id (it is limited per customer)`
         : `${d.name} needs an identified customer`;
-      return { ...base, message };
+      return { discountId: d.id, code, reason: o, message };
     }
     case 'QUANTITY_NOT_MET':
-      return { ...base, message: `${d.name}: add ${missing()} more qualifying item(s)` };
+      return { discountId: d.id, code, reason: o, message: `${d.name}: add ${missingUnits(rs, pd, cart)} more qualifying item(s)` };
     default:
-      return { ...base, message: reasonMessage(o, d) };
+      return { discountId: d.id, code, reason: o, message: reasonMessage(o, d) };
   }
 }
 

@@ -57,6 +57,27 @@ export interface PreparedRuleset {
   /** Ordinals of automatic discounts, ascending. */
   automatic: readonly number[];
   index: RuleIndex;
+  /** What evaluation reads for every candidate, by ordinal, in flat arrays (never written after prepare). */
+  table: OrdinalTable;
+}
+
+/** Bits of OrdinalTable.flags. */
+export const IS_CODE = 1;
+export const IS_STACKABLE = 2;
+/**
+ * Reached through the index by its one category, the discount is eligible on that category's
+ * lines without running anything: enabled, not bogo, a one-category selector, and NO_ELIGIBLE_ITEMS
+ * (known to pass then) is its only check. Most generated and real category rules are like this.
+ */
+export const IS_DIRECT = 4;
+
+export interface OrdinalTable {
+  /** IS_CODE | IS_STACKABLE | IS_DIRECT by ordinal. */
+  flags: Uint8Array;
+  /** applicationRank by ordinal. */
+  rank: Int32Array;
+  /** The ordinal at each application rank (the inverse of rank). */
+  byRank: Int32Array;
 }
 
 export function prepareRuleset(compiled: CompiledRuleset): PreparedRuleset {
@@ -79,6 +100,17 @@ export function prepareRuleset(compiled: CompiledRuleset): PreparedRuleset {
     applicationRank: 0,
   }));
   [...discounts].sort((a, b) => applicationOrder(a.discount, b.discount)).forEach((p, rank) => (p.applicationRank = rank));
+  const flags = new Uint8Array(discounts.length);
+  const rank = new Int32Array(discounts.length);
+  const byRank = new Int32Array(discounts.length);
+  for (const p of discounts) {
+    const d = p.discount;
+    const direct =
+      d.enabled && d.action.type !== 'bogo' && p.appliesTo?.onlyCategory != null && p.checks.length === 1 && p.itemsCheck === 0;
+    flags[p.ordinal] = (d.code !== null ? IS_CODE : 0) | (d.stackable ? IS_STACKABLE : 0) | (direct ? IS_DIRECT : 0);
+    rank[p.ordinal] = p.applicationRank;
+    byRank[p.applicationRank] = p.ordinal;
+  }
   const byCode = new Map<string, PreparedDiscount>();
   const automatic: number[] = [];
   const byCategory = new Map<string, number[]>();
@@ -110,6 +142,7 @@ export function prepareRuleset(compiled: CompiledRuleset): PreparedRuleset {
     byCode,
     automatic,
     index: { byCategory, byProduct, general },
+    table: { flags, rank, byRank },
   };
 }
 

@@ -91,6 +91,31 @@ export function pricePlan(
   policy: PricingPolicy,
   floors: readonly number[] = lineFloors(cart, policy),
 ): PlanResult {
+  let lastCode = -1;
+  for (let k = 0; k < discounts.length; k++) if (discounts[k].isCode) lastCode = k;
+  const result = pricePlanPrefix(cart, discounts.length, (k) => discounts[k], lastCode, policy, floors);
+  for (let k = result.entries.length; k < discounts.length; k++) {
+    const d = discounts[k];
+    result.entries.push({ discount: d, amount: 0, lines: d.eligible as number[], amounts: new Array<number>(d.eligible.length).fill(0) });
+  }
+  return result;
+}
+
+/**
+ * pricePlan for a plan of `count` discounts given one at a time: `discountAt(k)` is asked only for
+ * the discounts that are priced, in application order. `lastCode` is the position of the plan's
+ * last entered-code discount (-1: none). Returns the entries of the priced discounts, a prefix of
+ * the plan: every discount after it comes to 0 (the running total reached the store cap and no
+ * code discount follows), so a caller with thousands of candidates never builds their entries.
+ */
+export function pricePlanPrefix(
+  cart: PricingCart,
+  count: number,
+  discountAt: (k: number) => PlanDiscount,
+  lastCode: number,
+  policy: PricingPolicy,
+  floors: readonly number[],
+): PlanResult {
   const remaining = cart.lineSubtotal.slice();
   let consumedUnits: number[] | null = null;
   const entries: PlanEntry[] = [];
@@ -100,16 +125,11 @@ export function pricePlan(
   // the automatic discounts (the one applied last first), then off the entered-code discounts.
   // Once the running total reaches the cap, an automatic discount after the plan's last code
   // discount would be trimmed to 0 and nothing after it depends on what it leaves, so it is not
-  // priced at all.
+  // priced at all (nor is anything after it: the total no longer changes).
   const cap = storeCap(cart.subtotal, policy);
-  let lastCode = -1;
-  for (let k = 0; k < discounts.length; k++) if (discounts[k].isCode) lastCode = k;
-  for (let k = 0; k < discounts.length; k++) {
-    const d = discounts[k];
-    if (total >= cap && k > lastCode) {
-      entries.push({ discount: d, amount: 0, lines: d.eligible as number[], amounts: new Array<number>(d.eligible.length).fill(0) });
-      continue;
-    }
+  for (let k = 0; k < count; k++) {
+    if (total >= cap && k > lastCode) break;
+    const d = discountAt(k);
     const entry = d.action.type === 'bogo' ? priceBogo(d, d.action) : priceAmount(d, d.action);
     for (let j = 0; j < entry.lines.length; j++) remaining[entry.lines[j]] -= entry.amounts[j];
     total += entry.amount;
@@ -119,7 +139,8 @@ export function pricePlan(
   // The store cap: automatic discounts give way first, then entered codes; the one applied last
   // first; each trimmed discount keeps its lines in proportion to what it had on each.
   let excess = total - cap;
-  for (const codes of [false, true]) {
+  for (let pass = 0; pass < 2 && excess > 0; pass++) {
+    const codes = pass === 1;
     for (let k = entries.length - 1; k >= 0 && excess > 0; k--) {
       const e = entries[k];
       if (e.amount === 0 || (e.discount.isCode === true) !== codes) continue;
