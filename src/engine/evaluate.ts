@@ -8,6 +8,7 @@ import { dayOfWeek, formatDate, parseDateTime, previousDay, toEpoch, wallTimeAt 
 import type {
   AppliedDiscount,
   CompiledDiscount,
+  Day,
   EligibilityReason,
   EvaluateRequest,
   EvaluateResponse,
@@ -353,27 +354,48 @@ export function evaluationFacts(rs: PreparedRuleset, req: EvaluateRequest, opts:
 }
 
 function buildFacts(rs: PreparedRuleset, req: EvaluateRequest, cart: CartView, opts: EvaluateOptions): Facts {
-  const tz = rs.compiled.policy.timezone;
-  const epochMs = req.at !== undefined ? toEpoch(parseDateTime(req.at)!, tz) : opts.now;
-  const wall = wallTimeAt(epochMs, tz);
-  const dow = dayOfWeek(wall);
   const customer = req.customer;
   const customerId = typeof customer?.id === 'string' && customer.id !== '' ? customer.id : null;
   const tier = typeof customer?.tier === 'string' ? customer.tier.trim().toLowerCase() : null;
   const usage = opts.usage ?? {};
   let itemCount = 0;
   for (const q of cart.quantity) itemCount += q;
+  // What only some conditions read is built on first read, once per evaluation: the sorted key
+  // lists (a category rule reached through the index never reads them) and store time (only
+  // schedules read it). Own accessor properties, so facts keep their keys, order and values.
+  let categories: string[] | null = null;
+  let productIds: string[] | null = null;
+  let time: { date: string; dayOfWeek: Day; hour: number; minute: number } | null = null;
+  let clock: { epochMs: number; dayOfWeek: Day; previousDayOfWeek: Day; minuteOfDay: number } | null = null;
+  const storeTime = () => {
+    const tz = rs.compiled.policy.timezone;
+    const epochMs = req.at !== undefined ? toEpoch(parseDateTime(req.at)!, tz) : opts.now;
+    const wall = wallTimeAt(epochMs, tz);
+    const dow = dayOfWeek(wall);
+    time = { date: formatDate(wall), dayOfWeek: dow, hour: wall.hour, minute: wall.minute };
+    clock = { epochMs, dayOfWeek: dow, previousDayOfWeek: previousDay(dow), minuteOfDay: wall.hour * 60 + wall.minute };
+  };
   return {
     cart: {
       subtotal: cart.subtotal,
       itemCount,
       lineCount: cart.lineIds.length,
-      categories: [...cart.byCategory.keys()].sort(),
-      productIds: [...cart.byProduct.keys()].sort(),
+      get categories() {
+        return (categories ??= [...cart.byCategory.keys()].sort());
+      },
+      get productIds() {
+        return (productIds ??= [...cart.byProduct.keys()].sort());
+      },
     },
     customer: customer ?? {},
-    time: { date: formatDate(wall), dayOfWeek: dow, hour: wall.hour, minute: wall.minute },
-    clock: { epochMs, dayOfWeek: dow, previousDayOfWeek: previousDay(dow), minuteOfDay: wall.hour * 60 + wall.minute },
+    get time() {
+      if (time === null) storeTime();
+      return time;
+    },
+    get clock() {
+      if (clock === null) storeTime();
+      return clock;
+    },
     session: { hasCustomer: customer !== undefined, hasCustomerId: customerId !== null, tier },
     usage: (params: { discountId: string }) => {
       // Own properties only: ids such as "constructor" must not read Object.prototype.
