@@ -33,18 +33,21 @@ export interface EvaluateOptions {
 interface CartView extends PricingCart {
   lineIds: readonly string[];
   byCategory: Map<string, number[]>;
-  byProduct: Map<string, number[]>;
+  /** Built on first use (see productLines): most rulesets never select by product. */
+  byProduct: Map<string, number[]> | null;
+  lines: EvaluateRequest['lines'];
   allLines: number[];
 }
 
 /**
  * What each candidate came to, by ordinal (a holey array: cheaper than a Map for thousands of
  * candidates): the first eligibility check it failed, or the lines it applies to when eligible
- * (the buy set for bogo). undefined = not a candidate.
+ * (the buy set for bogo); once priced, an eligible discount left out of the applied list holds
+ * why (a LeftOut number). undefined = not a candidate.
  */
-type Outcome = EligibilityReason | readonly number[];
+type Outcome = EligibilityReason | readonly number[] | LeftOut;
 
-/** Why an eligible discount is in no applied list, by ordinal (a Uint8Array per evaluation). */
+type LeftOut = typeof NO_REMAINING_VALUE | typeof NOT_COMBINABLE | typeof NOT_COMBINABLE_TIE;
 const NO_REMAINING_VALUE = 1;
 const NOT_COMBINABLE = 2;
 const NOT_COMBINABLE_TIE = 3;
@@ -111,7 +114,8 @@ export function evaluate(rs: PreparedRuleset, req: EvaluateRequest, opts: Evalua
         decided.push(o);
       }
     }
-    for (const p of cart.byProduct.keys()) {
+    if (byProduct.size > 0)
+    for (const p of productLines(cart).keys()) {
       const list = byProduct.get(p);
       if (list === undefined) continue;
       for (let i = 0; i < list.length; i++) {
@@ -125,12 +129,12 @@ export function evaluate(rs: PreparedRuleset, req: EvaluateRequest, opts: Evalua
 
   // Plans: the eligible stackable discounts together, in application order; each non-stackable one
   // alone. A plan's discounts are built only when pricing reaches them (see pricePlanPrefix).
-  const stackable: number[] = [];
+  let stackable = 0;
   const single: number[] = [];
   for (let i = 0; i < decided.length; i++) {
     const o = decided[i];
     if (typeof outcomes[o] === 'string') continue;
-    if (flags[o] & IS_STACKABLE) stackable.push(o);
+    if (flags[o] & IS_STACKABLE) stackable++;
     else single.push(o);
   }
   const pricingPolicy = { minimumUnitPrice: policy.minimumUnitPrice, maxDiscountBps: policy.maxDiscountBps };
@@ -143,8 +147,8 @@ export function evaluate(rs: PreparedRuleset, req: EvaluateRequest, opts: Evalua
     return plan;
   };
   const priced: PricedPlan[] = [];
-  if (stackable.length) {
-    const ordinals = inRankOrder(rs, stackable);
+  if (stackable > 0) {
+    const ordinals = stackInRankOrder(rs, decided, outcomes, stackable);
     let lastCode = -1;
     for (let k = 0; k < ordinals.length; k++) if (flags[ordinals[k]] & IS_CODE) lastCode = k;
     const result = pricePlanPrefix(cart, ordinals.length, (k) => planDiscount(ordinals[k]), lastCode, pricingPolicy, floors);
@@ -174,7 +178,6 @@ export function evaluate(rs: PreparedRuleset, req: EvaluateRequest, opts: Evalua
   // What each eligible discount came to: applied (the winner's entries above 0), or left out.
   const applied: AppliedDiscount[] = [];
   const lineDiscount = new Array<number>(req.lines.length).fill(0);
-  const leftOut = new Uint8Array(discounts.length);
   for (const p of priced) {
     const entries = p.result.entries;
     const n = p.ordinals.length;
@@ -196,9 +199,9 @@ export function evaluate(rs: PreparedRuleset, req: EvaluateRequest, opts: Evalua
         }
         applied.push({ discountId: d.id, name: d.name, type: d.type, code: d.displayCode, amount, allocations, pos: pd.pos && { ...pd.pos } });
       } else if (amount > 0 && winner) {
-        leftOut[o] = p.result.total === winner.result.total ? NOT_COMBINABLE_TIE : NOT_COMBINABLE;
+        outcomes[o] = p.result.total === winner.result.total ? NOT_COMBINABLE_TIE : NOT_COMBINABLE;
       } else {
-        leftOut[o] = NO_REMAINING_VALUE;
+        outcomes[o] = NO_REMAINING_VALUE;
       }
     }
   }
@@ -206,9 +209,8 @@ export function evaluate(rs: PreparedRuleset, req: EvaluateRequest, opts: Evalua
   // The winner's ids and names, built only if some discount cannot be combined with it.
   let winnerIds: string[] | null = null;
   let winnerNames = '';
-  const leftOutRejection = (o: number, code: string | null): Rejection => {
+  const leftOutRejection = (o: number, why: LeftOut, code: string | null): Rejection => {
     const d = discounts[o].discount;
-    const why = leftOut[o];
     if (why === NO_REMAINING_VALUE) return { discountId: d.id, code, reason: 'NO_REMAINING_VALUE', message: `${d.name} has no value left on this cart` };
     if (winnerIds === null) {
       const kept = winner!.result.entries.filter((e) => e.amount > 0);
@@ -233,22 +235,30 @@ export function evaluate(rs: PreparedRuleset, req: EvaluateRequest, opts: Evalua
       rejected.push({ discountId: null, code: e.raw, reason: 'UNKNOWN_CODE', message: `Code '${e.raw.trim()}' is not a valid promo code` });
       continue;
     }
-    const o = outcomes[e.pd.ordinal]!;
-    if (typeof o === 'string') rejected.push(reasonRejection(rs, e.pd, o, e.raw, cart, facts));
-    else if (leftOut[e.pd.ordinal] !== 0) rejected.push(leftOutRejection(e.pd.ordinal, e.raw));
+    const out = outcomes[e.pd.ordinal]!;
+    if (typeof out === 'string') rejected.push(reasonRejection(rs, e.pd, out, e.raw, cart, facts));
+    else if (typeof out === 'number') rejected.push(leftOutRejection(e.pd.ordinal, out, e.raw));
   }
-  // Automatic discounts by id (= ordinal order).
-  const automatic: number[] = [];
-  for (let i = 0; i < decided.length; i++) {
-    const o = decided[i];
-    if (flags[o] & IS_CODE) continue;
-    if (typeof outcomes[o] === 'string' ? req.explain : leftOut[o] !== 0) automatic.push(o);
-  }
-  const ascending = sortedOrdinals(automatic, discounts.length);
-  for (let i = 0; i < ascending.length; i++) {
-    const o = ascending[i];
+  // Automatic discounts by id (= ordinal order): those that failed a check (when explaining) and
+  // those left out.
+  const explain = Boolean(req.explain);
+  const rejectedAutomatic = (o: number): boolean => {
+    const out = outcomes[o];
+    return (flags[o] & IS_CODE) === 0 && (typeof out === 'number' || (explain && typeof out === 'string'));
+  };
+  let count = 0;
+  for (let i = 0; i < decided.length; i++) if (rejectedAutomatic(decided[i])) count++;
+  const emit = (o: number) => {
     const out = outcomes[o]!;
-    rejected.push(typeof out === 'string' ? reasonRejection(rs, discounts[o], out, null, cart, facts) : leftOutRejection(o, null));
+    rejected.push(typeof out === 'string' ? reasonRejection(rs, discounts[o], out, null, cart, facts) : leftOutRejection(o, out as LeftOut, null));
+  };
+  if (count * 16 >= discounts.length) {
+    for (let o = 0; o < discounts.length; o++) if (rejectedAutomatic(o)) emit(o);
+  } else if (count > 0) {
+    const list: number[] = [];
+    for (let i = 0; i < decided.length; i++) if (rejectedAutomatic(decided[i])) list.push(decided[i]);
+    sortNumbers(list);
+    for (const o of list) emit(o);
   }
 
   let discountTotal = 0;
@@ -269,31 +279,46 @@ export function evaluate(rs: PreparedRuleset, req: EvaluateRequest, opts: Evalua
   };
 }
 
-/**
- * Distinct ordinals (each in [0, n)) in ascending order: a scan of a mark per ordinal when they
- * are many, a native typed-array sort when they are few.
- */
-function sortedOrdinals(list: readonly number[], n: number): Int32Array {
-  const out = new Int32Array(list.length);
-  if (list.length * 16 >= n) {
-    const mark = new Uint8Array(n);
-    for (let i = 0; i < list.length; i++) mark[list[i]] = 1;
-    let w = 0;
-    for (let o = 0; o < n && w < out.length; o++) if (mark[o] === 1) out[w++] = o;
-    return out;
+/** Sorts distinct small integers ascending, in place: insertion sort when short. */
+function sortNumbers(list: number[]): void {
+  const n = list.length;
+  if (n > 64) {
+    list.sort((a, b) => a - b);
+    return;
   }
-  for (let i = 0; i < list.length; i++) out[i] = list[i];
-  return out.sort();
+  for (let i = 1; i < n; i++) {
+    const x = list[i];
+    let j = i - 1;
+    while (j >= 0 && list[j] > x) {
+      list[j + 1] = list[j];
+      j--;
+    }
+    list[j + 1] = x;
+  }
 }
 
-/** Ordinals in application order, by their precomputed (unique) application rank. */
-function inRankOrder(rs: PreparedRuleset, ordinals: readonly number[]): Int32Array {
-  const { rank, byRank } = rs.table;
-  const ranks = new Array<number>(ordinals.length);
-  for (let i = 0; i < ordinals.length; i++) ranks[i] = rank[ordinals[i]];
-  const sorted = sortedOrdinals(ranks, rank.length);
-  for (let i = 0; i < sorted.length; i++) sorted[i] = byRank[sorted[i]];
-  return sorted;
+/**
+ * The eligible stackable discounts (`count` of them among `decided`) in application order: a scan
+ * of the ranks when they are many, a sort of their (unique, precomputed) ranks when they are few.
+ */
+function stackInRankOrder(rs: PreparedRuleset, decided: readonly number[], outcomes: readonly (Outcome | undefined)[], count: number): number[] {
+  const { flags, rank, byRank } = rs.table;
+  const out = new Array<number>(count);
+  let w = 0;
+  if (count * 16 >= rank.length) {
+    for (let r = 0; r < byRank.length && w < count; r++) {
+      const o = byRank[r];
+      if (flags[o] & IS_STACKABLE && typeof outcomes[o] === 'object') out[w++] = o;
+    }
+    return out;
+  }
+  for (let i = 0; i < decided.length; i++) {
+    const o = decided[i];
+    if (flags[o] & IS_STACKABLE && typeof outcomes[o] === 'object') out[w++] = rank[o];
+  }
+  sortNumbers(out);
+  for (let i = 0; i < count; i++) out[i] = byRank[out[i]];
+  return out;
 }
 
 /** At most three names joined by ", ", then "and N more". */
@@ -322,7 +347,6 @@ function cartView(req: EvaluateRequest): CartView {
   const lineSubtotal = new Array<number>(n);
   const lineIds = new Array<string>(n);
   const byCategory = new Map<string, number[]>();
-  const byProduct = new Map<string, number[]>();
   const allLines = new Array<number>(n);
   let subtotal = 0;
   for (let i = 0; i < n; i++) {
@@ -337,11 +361,21 @@ function cartView(req: EvaluateRequest): CartView {
     const c = byCategory.get(l.category);
     if (c) c.push(i);
     else byCategory.set(l.category, [i]);
-    const p = byProduct.get(l.productId);
-    if (p) p.push(i);
-    else byProduct.set(l.productId, [i]);
   }
-  return { unitPrice, quantity, cannabis, lineSubtotal, subtotal, lineIds, byCategory, byProduct, allLines };
+  return { unitPrice, quantity, cannabis, lineSubtotal, subtotal, lineIds, byCategory, byProduct: null, lines: req.lines, allLines };
+}
+
+/** The cart's lines by product id (ascending line indices per product), built on first use. */
+function productLines(cart: CartView): Map<string, number[]> {
+  if (cart.byProduct !== null) return cart.byProduct;
+  const byProduct = new Map<string, number[]>();
+  for (let i = 0; i < cart.lines.length; i++) {
+    const id = cart.lines[i].productId;
+    const p = byProduct.get(id);
+    if (p) p.push(i);
+    else byProduct.set(id, [i]);
+  }
+  return (cart.byProduct = byProduct);
 }
 
 /**
@@ -384,7 +418,7 @@ function buildFacts(rs: PreparedRuleset, req: EvaluateRequest, cart: CartView, o
         return (categories ??= [...cart.byCategory.keys()].sort());
       },
       get productIds() {
-        return (productIds ??= [...cart.byProduct.keys()].sort());
+        return (productIds ??= [...productLines(cart).keys()].sort());
       },
     },
     customer: customer ?? {},
@@ -434,7 +468,7 @@ function linesFor(sel: Selector | null, cart: CartView): number[] {
   if (sel.onlyCategory !== null) return cart.byCategory.get(sel.onlyCategory) ?? NO_LINES;
   const lists: number[][] = [];
   collect(sel.categories, cart.byCategory, lists);
-  collect(sel.products, cart.byProduct, lists);
+  if (sel.products.size > 0) collect(sel.products, productLines(cart), lists);
   if (lists.length === 0) return NO_LINES;
   if (lists.length === 1) return lists[0]; // one cart list: already ascending and unique
   const out: number[] = [];
