@@ -7,7 +7,7 @@ import type { CompiledRuleset } from '../dsl/compile.js';
 import type { CompiledDiscount, EligibilityReason, ItemSelector, PosInstruction } from '../domain/types.js';
 import { findProfile, MODE_CAPABILITIES } from '../pos/profiles.js';
 import { applicationOrder } from '../pricing/plan.js';
-import { compileCondition, type Predicate } from './conditions.js';
+import { compileCondition, PredicateCache, type Predicate } from './conditions.js';
 
 export interface Selector {
   categories: ReadonlySet<string>;
@@ -23,7 +23,7 @@ export interface PreparedDiscount {
   /** Position in plan application order (bogo, percentage, fixed; priority; value; id). */
   applicationRank: number;
   /** Named top-level checks of the engine rule, in reason order. */
-  checks: { reason: EligibilityReason; test: Predicate }[];
+  checks: readonly { readonly reason: EligibilityReason; readonly test: Predicate }[];
   /**
    * The position of the NO_ELIGIBLE_ITEMS check in `checks` (-1 if none). A discount reached
    * through the index by one of the cart's categories or products skips it: it is then known to
@@ -88,13 +88,39 @@ export function prepareRuleset(compiled: CompiledRuleset): PreparedRuleset {
     const withId = caps.discountId !== 'unused' && d.posDiscountId !== null;
     return Object.freeze({ system: profile.id, mode: profile.mode, ...(withId ? { discountId: d.posDiscountId! } : {}), action: caps.action });
   };
+  // Rules with the same checks share compiled leaves (see PredicateCache) and, when they have one
+  // check (every "v% off category k" rule of one category), one frozen check list; equal selectors
+  // share one Selector. The closures are pure and the sets never change, so sharing them within a
+  // ruleset is safe, and it saves most of the memory a ruleset of thousands of rules holds.
+  const predicates = new PredicateCache();
+  const singleChecks = new Map<Predicate, Map<string, PreparedDiscount['checks']>>();
+  const checksFor = (d: CompiledDiscount): PreparedDiscount['checks'] => {
+    const conditions = d.rule.conditions.all;
+    const compiledChecks = conditions.map((c) => ({ reason: c.name as EligibilityReason, test: compileCondition(c, predicates) }));
+    if (compiledChecks.length !== 1) return Object.freeze(compiledChecks.map((c) => Object.freeze(c)));
+    const { reason, test } = compiledChecks[0];
+    let byReason = singleChecks.get(test);
+    if (!byReason) singleChecks.set(test, (byReason = new Map()));
+    let list = byReason.get(reason);
+    if (!list) byReason.set(reason, (list = Object.freeze([Object.freeze({ reason, test })])));
+    return list;
+  };
+  const oneCategory = new Map<string, Selector>();
+  const selectorFor = (sel: ItemSelector | null): Selector | null => {
+    if (!sel) return null;
+    const only = sel.categories?.length === 1 && !sel.products?.length ? sel.categories[0] : null;
+    if (only === null) return toSelector(sel);
+    let s = oneCategory.get(only);
+    if (!s) oneCategory.set(only, (s = toSelector(sel)));
+    return s;
+  };
   const discounts: PreparedDiscount[] = compiled.discounts.map((d, ordinal) => ({
     discount: d,
     ordinal,
-    checks: d.rule.conditions.all.map((c) => ({ reason: c.name as EligibilityReason, test: compileCondition(c) })),
+    checks: checksFor(d),
     itemsCheck: d.rule.conditions.all.findIndex((c) => c.name === 'NO_ELIGIBLE_ITEMS'),
-    appliesTo: toSelector(d.appliesTo),
-    rewardAppliesTo: d.action.type === 'bogo' ? toSelector(d.action.rewardAppliesTo) : null,
+    appliesTo: selectorFor(d.appliesTo),
+    rewardAppliesTo: d.action.type === 'bogo' ? selectorFor(d.action.rewardAppliesTo) : null,
     pos: posFor(d),
     bogoBothPossible: d.action.type === 'bogo' && !selectorsDisjoint(d.appliesTo, d.action.rewardAppliesTo),
     applicationRank: 0,
@@ -161,10 +187,9 @@ function selectorsDisjoint(a: ItemSelector | null, b: ItemSelector | null): bool
   return false;
 }
 
-function toSelector(sel: ItemSelector | null): Selector | null {
-  if (!sel) return null;
+function toSelector(sel: ItemSelector): Selector {
   // An empty side shares one empty set: thousands of rules list only categories.
   const categories = sel.categories?.length ? new Set(sel.categories) : NO_KEYS;
   const products = sel.products?.length ? new Set(sel.products) : NO_KEYS;
-  return { categories, products, onlyCategory: categories.size === 1 && products.size === 0 ? [...categories][0] : null };
+  return Object.freeze({ categories, products, onlyCategory: categories.size === 1 && products.size === 0 ? [...categories][0] : null });
 }
