@@ -17,7 +17,7 @@ import type {
 } from '../domain/types.js';
 import { normalizeCode } from '../dsl/compile.js';
 import { bogoApplications, bogoUnitsMissing } from '../pricing/bogo.js';
-import { bogoCartCounts, lineFloors, pricePlanPrefix, type PlanDiscount, type PlanResult, type PricingCart } from '../pricing/plan.js';
+import { bogoCartCounts, lineFloors, pricePlanPrefix, type PlanResult, type PricingCart } from '../pricing/plan.js';
 import type { Facts } from './conditions.js';
 import { IS_CODE, IS_DIRECT, IS_STACKABLE, type PreparedDiscount, type PreparedRuleset, type Selector } from './prepare.js';
 
@@ -53,8 +53,8 @@ const NOT_COMBINABLE = 2;
 const NOT_COMBINABLE_TIE = 3;
 
 interface PricedPlan {
-  /** Ordinals in application order. */
-  ordinals: ArrayLike<number>;
+  /** Application ranks of its discounts, ascending (the ordinal of rank r is table.byRank[r]). */
+  ranks: readonly number[];
   result: PlanResult;
   stackable: boolean;
   priority: number;
@@ -67,7 +67,7 @@ export function evaluate(rs: PreparedRuleset, req: EvaluateRequest, opts: Evalua
   const cart = cartView(req);
   const facts = buildFacts(rs, req, cart, opts);
   const discounts = rs.discounts;
-  const { flags } = rs.table;
+  const { flags, byRank, planByRank, ids, noValueMessages } = rs.table;
 
   // Entered codes, in entry order.
   const codeEntries: { raw: string; pd: PreparedDiscount | null; duplicate: boolean }[] = [];
@@ -139,25 +139,29 @@ export function evaluate(rs: PreparedRuleset, req: EvaluateRequest, opts: Evalua
   }
   const pricingPolicy = { minimumUnitPrice: policy.minimumUnitPrice, maxDiscountBps: policy.maxDiscountBps };
   const floors = lineFloors(cart, pricingPolicy);
-  const planDiscount = (o: number): PlanDiscount => {
-    const pd = discounts[o];
-    const d = pd.discount;
-    const plan: PlanDiscount = { id: d.id, key: o, rank: pd.applicationRank, type: d.type, priority: d.priority, sortValue: d.sortValue, action: d.action, eligible: outcomes[o] as readonly number[], isCode: d.code !== null };
-    if (d.action.type === 'bogo') plan.reward = linesFor(pd.rewardAppliesTo, cart);
-    return plan;
-  };
   const priced: PricedPlan[] = [];
-  if (stackable > 0) {
-    const ordinals = stackInRankOrder(rs, decided, outcomes, stackable);
+  const price = (ranks: readonly number[]): PlanResult => {
     let lastCode = -1;
-    for (let k = 0; k < ordinals.length; k++) if (flags[ordinals[k]] & IS_CODE) lastCode = k;
-    const result = pricePlanPrefix(cart, ordinals.length, (k) => planDiscount(ordinals[k]), lastCode, pricingPolicy, floors);
-    priced.push({ ordinals, result, stackable: true, priority: 0, id: '' });
+    for (let k = 0; k < ranks.length; k++) if (planByRank[ranks[k]].isCode) lastCode = k;
+    return pricePlanPrefix(
+      cart,
+      ranks.length,
+      (k) => planByRank[ranks[k]],
+      (k) => outcomes[byRank[ranks[k]]] as readonly number[],
+      (k) => linesFor(discounts[byRank[ranks[k]]].rewardAppliesTo, cart),
+      lastCode,
+      pricingPolicy,
+      floors,
+    );
+  };
+  if (stackable > 0) {
+    const ranks = stackRanks(rs, decided, outcomes, stackable);
+    priced.push({ ranks, result: price(ranks), stackable: true, priority: 0, id: '' });
   }
   for (const o of single) {
     const d = discounts[o].discount;
-    const result = pricePlanPrefix(cart, 1, () => planDiscount(o), d.code !== null ? 0 : -1, pricingPolicy, floors);
-    priced.push({ ordinals: [o], result, stackable: false, priority: d.priority, id: d.id });
+    const ranks = [discounts[o].applicationRank];
+    priced.push({ ranks, result: price(ranks), stackable: false, priority: d.priority, id: d.id });
   }
 
   // The winner: largest (best-for-customer) or smallest positive (best-for-store) total; ties:
@@ -180,9 +184,9 @@ export function evaluate(rs: PreparedRuleset, req: EvaluateRequest, opts: Evalua
   const lineDiscount = new Array<number>(req.lines.length).fill(0);
   for (const p of priced) {
     const entries = p.result.entries;
-    const n = p.ordinals.length;
+    const n = p.ranks.length;
     for (let k = 0; k < n; k++) {
-      const o = p.ordinals[k];
+      const o = byRank[p.ranks[k]];
       // Past the priced prefix, every discount came to 0.
       const entry = k < entries.length ? entries[k] : null;
       const amount = entry === null ? 0 : entry.amount;
@@ -210,8 +214,8 @@ export function evaluate(rs: PreparedRuleset, req: EvaluateRequest, opts: Evalua
   let winnerIds: string[] | null = null;
   let winnerNames = '';
   const leftOutRejection = (o: number, why: LeftOut, code: string | null): Rejection => {
+    if (why === NO_REMAINING_VALUE) return { discountId: ids[o], code, reason: 'NO_REMAINING_VALUE', message: noValueMessages[o] };
     const d = discounts[o].discount;
-    if (why === NO_REMAINING_VALUE) return { discountId: d.id, code, reason: 'NO_REMAINING_VALUE', message: `${d.name} has no value left on this cart` };
     if (winnerIds === null) {
       const kept = winner!.result.entries.filter((e) => e.amount > 0);
       winnerIds = kept.map((e) => e.discount.id);
@@ -298,17 +302,17 @@ function sortNumbers(list: number[]): void {
 }
 
 /**
- * The eligible stackable discounts (`count` of them among `decided`) in application order: a scan
- * of the ranks when they are many, a sort of their (unique, precomputed) ranks when they are few.
+ * The application ranks of the eligible stackable discounts (`count` of them among `decided`),
+ * ascending: a scan of the rank table when they are many, a sort of their ranks when they are few.
  */
-function stackInRankOrder(rs: PreparedRuleset, decided: readonly number[], outcomes: readonly (Outcome | undefined)[], count: number): number[] {
+function stackRanks(rs: PreparedRuleset, decided: readonly number[], outcomes: readonly (Outcome | undefined)[], count: number): number[] {
   const { flags, rank, byRank } = rs.table;
   const out = new Array<number>(count);
   let w = 0;
   if (count * 16 >= rank.length) {
     for (let r = 0; r < byRank.length && w < count; r++) {
       const o = byRank[r];
-      if (flags[o] & IS_STACKABLE && typeof outcomes[o] === 'object') out[w++] = o;
+      if (flags[o] & IS_STACKABLE && typeof outcomes[o] === 'object') out[w++] = r;
     }
     return out;
   }
@@ -317,7 +321,6 @@ function stackInRankOrder(rs: PreparedRuleset, decided: readonly number[], outco
     if (flags[o] & IS_STACKABLE && typeof outcomes[o] === 'object') out[w++] = rank[o];
   }
   sortNumbers(out);
-  for (let i = 0; i < count; i++) out[i] = byRank[out[i]];
   return out;
 }
 

@@ -6,7 +6,7 @@
 import type { CompiledRuleset } from '../dsl/compile.js';
 import type { CompiledDiscount, EligibilityReason, ItemSelector, PosInstruction } from '../domain/types.js';
 import { findProfile, MODE_CAPABILITIES } from '../pos/profiles.js';
-import { applicationOrder } from '../pricing/plan.js';
+import { applicationOrder, type PlanRule } from '../pricing/plan.js';
 import { compileCondition, PredicateCache, type Predicate } from './conditions.js';
 
 export interface Selector {
@@ -78,6 +78,15 @@ export interface OrdinalTable {
   rank: Int32Array;
   /** The ordinal at each application rank (the inverse of rank). */
   byRank: Int32Array;
+  /**
+   * What pricing reads of each discount, by application rank, built in that order: a plan is
+   * priced in rank order, so it reads these (and their actions, copied next to them) in sequence
+   * instead of hopping between thousands of compiled discounts.
+   */
+  planByRank: readonly PlanRule[];
+  /** Discount ids and NO_REMAINING_VALUE messages by ordinal (a rejection reads nothing else). */
+  ids: readonly string[];
+  noValueMessages: readonly string[];
 }
 
 export function prepareRuleset(compiled: CompiledRuleset): PreparedRuleset {
@@ -125,10 +134,29 @@ export function prepareRuleset(compiled: CompiledRuleset): PreparedRuleset {
     bogoBothPossible: d.action.type === 'bogo' && !selectorsDisjoint(d.appliesTo, d.action.rewardAppliesTo),
     applicationRank: 0,
   }));
-  [...discounts].sort((a, b) => applicationOrder(a.discount, b.discount)).forEach((p, rank) => (p.applicationRank = rank));
+  const byRankOrder = [...discounts].sort((a, b) => applicationOrder(a.discount, b.discount)).map((p) => p.ordinal);
+  byRankOrder.forEach((o, rank) => (discounts[o].applicationRank = rank));
   const flags = new Uint8Array(discounts.length);
   const rank = new Int32Array(discounts.length);
   const byRank = new Int32Array(discounts.length);
+  const planByRank = new Array<PlanRule>(discounts.length);
+  for (let r = 0; r < discounts.length; r++) {
+    const p = discounts[byRankOrder[r]];
+    const d = p.discount;
+    // Not frozen: V8 reads frozen objects' fields measurably slower on this path ((b) 1.3x).
+    planByRank[r] = {
+      id: d.id,
+      key: p.ordinal,
+      rank: r,
+      type: d.type,
+      priority: d.priority,
+      sortValue: d.sortValue,
+      action: { ...d.action },
+      isCode: d.code !== null,
+    };
+  }
+  const ids = discounts.map((p) => p.discount.id);
+  const noValueMessages = discounts.map((p) => `${p.discount.name} has no value left on this cart`);
   for (const p of discounts) {
     const d = p.discount;
     const direct =
@@ -168,7 +196,7 @@ export function prepareRuleset(compiled: CompiledRuleset): PreparedRuleset {
     byCode,
     automatic,
     index: { byCategory, byProduct, general },
-    table: { flags, rank, byRank },
+    table: { flags, rank, byRank, planByRank, ids, noValueMessages },
   };
 }
 
