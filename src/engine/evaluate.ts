@@ -286,7 +286,7 @@ export function evaluate(rs: PreparedRuleset, req: EvaluateRequest, opts: Evalua
 /** Sorts distinct small integers ascending, in place: insertion sort when short. */
 function sortNumbers(list: number[]): void {
   const n = list.length;
-  if (n > 64) {
+  if (n > 128) {
     list.sort((a, b) => a - b);
     return;
   }
@@ -309,7 +309,7 @@ function stackRanks(rs: PreparedRuleset, decided: readonly number[], outcomes: r
   const { flags, rank, byRank } = rs.table;
   const out = new Array<number>(count);
   let w = 0;
-  if (count * 16 >= rank.length) {
+  if (count * 32 >= rank.length) {
     for (let r = 0; r < byRank.length && w < count; r++) {
       const o = byRank[r];
       if (flags[o] & IS_STACKABLE && typeof outcomes[o] === 'object') out[w++] = r;
