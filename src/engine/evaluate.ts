@@ -309,7 +309,9 @@ function stackRanks(rs: PreparedRuleset, decided: readonly number[], outcomes: r
   const { flags, rank, byRank } = rs.table;
   const out = new Array<number>(count);
   let w = 0;
-  if (count * 32 >= rank.length) {
+  // Scanning costs a few reads per discount of the ruleset: scan only when candidates are dense
+  // ((c): 5,000 of 10,000); (b)'s 75 of 1,000 are insertion-sorted.
+  if (count * 4 >= rank.length) {
     for (let r = 0; r < byRank.length && w < count; r++) {
       const o = byRank[r];
       if (flags[o] & IS_STACKABLE && typeof outcomes[o] === 'object') out[w++] = r;
