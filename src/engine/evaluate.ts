@@ -283,11 +283,13 @@ export function evaluate(rs: PreparedRuleset, req: EvaluateRequest, opts: Evalua
   };
 }
 
-/** Sorts distinct small integers ascending, in place: insertion sort when short. */
+/** Sorts distinct small integers ascending, in place: insertion sort when short, a native typed-array sort otherwise. */
 function sortNumbers(list: number[]): void {
   const n = list.length;
   if (n > 128) {
-    list.sort((a, b) => a - b);
+    // A native typed-array sort: several times faster than a comparator sort at these sizes.
+    const sorted = Int32Array.from(list).sort();
+    for (let i = 0; i < n; i++) list[i] = sorted[i];
     return;
   }
   for (let i = 1; i < n; i++) {
