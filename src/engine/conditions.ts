@@ -68,9 +68,35 @@ function resolvePath(value: unknown, segs: readonly (string | number)[]): unknow
   return v;
 }
 
-export function compileCondition(c: EngineCondition): Predicate {
+/**
+ * Compiled leaves by fact, path, operator and (primitive) value, for leaves without params: one
+ * ruleset's thousands of "category is cat-k" or "subtotal at least v" checks then share a few
+ * closures. The closures are pure, so sharing them is safe; a cache lives as long as one prepare.
+ */
+export class PredicateCache {
+  private readonly leaves = new Map<string, Map<string, Map<string, Map<unknown, Predicate>>>>();
+
+  leaf(fact: string, path: string, operator: string, value: unknown, make: () => Predicate): Predicate {
+    let byPath = this.leaves.get(fact);
+    if (!byPath) this.leaves.set(fact, (byPath = new Map()));
+    let byOp = byPath.get(path);
+    if (!byOp) byPath.set(path, (byOp = new Map()));
+    let byValue = byOp.get(operator);
+    if (!byValue) byOp.set(operator, (byValue = new Map()));
+    let p = byValue.get(value);
+    if (!p) byValue.set(value, (p = make()));
+    return p;
+  }
+}
+
+/**
+ * Compiles a condition tree to a closure. With a cache, leaves whose value is a primitive and that
+ * have no params are shared (Map keys compare by SameValueZero: NaN is one key, and 0 and -0, which
+ * every operator treats alike, are one key).
+ */
+export function compileCondition(c: EngineCondition, cache?: PredicateCache): Predicate {
   if ('all' in c) {
-    const subs = c.all.map(compileCondition);
+    const subs = c.all.map((x) => compileCondition(x, cache));
     if (subs.length === 1) return subs[0];
     return (f) => {
       for (let i = 0; i < subs.length; i++) if (!subs[i](f)) return false;
@@ -78,7 +104,7 @@ export function compileCondition(c: EngineCondition): Predicate {
     };
   }
   if ('any' in c) {
-    const subs = c.any.map(compileCondition);
+    const subs = c.any.map((x) => compileCondition(x, cache));
     if (subs.length === 1) return subs[0];
     return (f) => {
       for (let i = 0; i < subs.length; i++) if (subs[i](f)) return true;
@@ -86,9 +112,16 @@ export function compileCondition(c: EngineCondition): Predicate {
     };
   }
   if ('not' in c) {
-    const sub = compileCondition(c.not);
+    const sub = compileCondition(c.not, cache);
     return (f) => !sub(f);
   }
+  const v = c.value;
+  if (cache && c.params === undefined && (v === null || (typeof v !== 'object' && typeof v !== 'function')))
+    return cache.leaf(c.fact, c.path ?? '', c.operator, v, () => compileLeaf(c));
+  return compileLeaf(c);
+}
+
+function compileLeaf(c: Extract<EngineCondition, { fact: string }>): Predicate {
   const op = Object.hasOwn(OPERATOR_IMPLS, c.operator) ? OPERATOR_IMPLS[c.operator] : undefined;
   if (!op) throw new Error(`unknown operator '${c.operator}'`);
   const fact = c.fact;

@@ -73,6 +73,19 @@ export function allocateByBigWeights(amount: number, weights: readonly bigint[])
 /** Gives one unit each to the `left` largest remainders; ties to the earlier index. */
 function distribute<T extends number | bigint>(out: number[], rems: T[], left: number): void {
   if (left <= 0) return;
+  const n = rems.length;
+  if (left * n <= 64) {
+    // Few units: pick the largest remainder not yet given one (the earliest of equals), `left`
+    // times: the same lines as the first `left` of the sorted order below, without the sort.
+    const given = new Array<boolean>(n).fill(false);
+    for (let k = 0; k < left; k++) {
+      let best = -1;
+      for (let i = 0; i < n; i++) if (!given[i] && (best < 0 || rems[i] > rems[best])) best = i;
+      given[best] = true;
+      out[best] += 1;
+    }
+    return;
+  }
   const order = rems.map((_, i) => i);
   order.sort((a, b) => (rems[a] > rems[b] ? -1 : rems[a] < rems[b] ? 1 : a - b));
   for (let k = 0; k < left; k++) out[order[k]] += 1;

@@ -24,7 +24,8 @@ export interface PricingPolicy {
   maxDiscountBps: number;
 }
 
-export interface PlanDiscount {
+/** What pricing reads of a discount, apart from the cart lines it applies to. */
+export interface PlanRule {
   id: string;
   /** The caller's handle on the discount (e.g. its position in the ruleset); not used in pricing. */
   key: number;
@@ -34,16 +35,19 @@ export interface PlanDiscount {
   priority: number;
   sortValue: number;
   action: PricingAction;
-  /** Indices (ascending) of the lines the discount applies to (the buy set for bogo). */
-  eligible: readonly number[];
-  /** Bogo only: indices (ascending) of the lines whose units can be the reward. */
-  reward?: readonly number[];
   /** An entered-code discount (the store cap trims automatic discounts first). */
   isCode?: boolean;
 }
 
+export interface PlanDiscount extends PlanRule {
+  /** Indices (ascending) of the lines the discount applies to (the buy set for bogo). */
+  eligible: readonly number[];
+  /** Bogo only: indices (ascending) of the lines whose units can be the reward. */
+  reward?: readonly number[];
+}
+
 export interface PlanEntry {
-  discount: PlanDiscount;
+  discount: PlanRule;
   amount: number;
   /** Line indices (ascending) and the amount on each; amounts may be 0. */
   lines: number[];
@@ -93,6 +97,43 @@ export function pricePlan(
   policy: PricingPolicy,
   floors: readonly number[] = lineFloors(cart, policy),
 ): PlanResult {
+  let lastCode = -1;
+  for (let k = 0; k < discounts.length; k++) if (discounts[k].isCode) lastCode = k;
+  const result = pricePlanPrefix(
+    cart,
+    discounts.length,
+    (k) => discounts[k],
+    (k) => discounts[k].eligible,
+    (k) => discounts[k].reward ?? discounts[k].eligible,
+    lastCode,
+    policy,
+    floors,
+  );
+  for (let k = result.entries.length; k < discounts.length; k++) {
+    const d = discounts[k];
+    result.entries.push({ discount: d, amount: 0, lines: d.eligible as number[], amounts: new Array<number>(d.eligible.length).fill(0) });
+  }
+  return result;
+}
+
+/**
+ * pricePlan for a plan of `count` discounts given one at a time: `ruleAt(k)`, `linesAt(k)` (its
+ * eligible lines, the buy set for bogo) and, for bogo, `rewardAt(k)` are asked only for the
+ * discounts that are priced, in application order. `lastCode` is the position of the plan's
+ * last entered-code discount (-1: none). Returns the entries of the priced discounts, a prefix of
+ * the plan: every discount after it comes to 0 (the running total reached the store cap and no
+ * code discount follows), so a caller with thousands of candidates never builds their entries.
+ */
+export function pricePlanPrefix(
+  cart: PricingCart,
+  count: number,
+  ruleAt: (k: number) => PlanRule,
+  linesAt: (k: number) => readonly number[],
+  rewardAt: (k: number) => readonly number[],
+  lastCode: number,
+  policy: PricingPolicy,
+  floors: readonly number[],
+): PlanResult {
   const remaining = cart.lineSubtotal.slice();
   let consumedUnits: number[] | null = null;
   const entries: PlanEntry[] = [];
@@ -102,17 +143,12 @@ export function pricePlan(
   // the automatic discounts (the one applied last first), then off the entered-code discounts.
   // Once the running total reaches the cap, an automatic discount after the plan's last code
   // discount would be trimmed to 0 and nothing after it depends on what it leaves, so it is not
-  // priced at all.
+  // priced at all (nor is anything after it: the total no longer changes).
   const cap = storeCap(cart.capBase ?? cart.subtotal, policy);
-  let lastCode = -1;
-  for (let k = 0; k < discounts.length; k++) if (discounts[k].isCode) lastCode = k;
-  for (let k = 0; k < discounts.length; k++) {
-    const d = discounts[k];
-    if (total >= cap && k > lastCode) {
-      entries.push({ discount: d, amount: 0, lines: d.eligible as number[], amounts: new Array<number>(d.eligible.length).fill(0) });
-      continue;
-    }
-    const entry = d.action.type === 'bogo' ? priceBogo(d, d.action) : priceAmount(d, d.action);
+  for (let k = 0; k < count; k++) {
+    if (total >= cap && k > lastCode) break;
+    const d = ruleAt(k);
+    const entry = d.action.type === 'bogo' ? priceBogo(d, d.action, linesAt(k), rewardAt(k)) : priceAmount(d, d.action, linesAt(k));
     for (let j = 0; j < entry.lines.length; j++) remaining[entry.lines[j]] -= entry.amounts[j];
     total += entry.amount;
     entries.push(entry);
@@ -121,13 +157,16 @@ export function pricePlan(
   // The store cap: automatic discounts give way first, then entered codes; the one applied last
   // first; each trimmed discount keeps its lines in proportion to what it had on each.
   let excess = total - cap;
-  for (const codes of [false, true]) {
+  for (let pass = 0; pass < 2 && excess > 0; pass++) {
+    const codes = pass === 1;
     for (let k = entries.length - 1; k >= 0 && excess > 0; k--) {
       const e = entries[k];
       if (e.amount === 0 || (e.discount.isCode === true) !== codes) continue;
       const cut = Math.min(excess, e.amount);
       const kept = e.amount - cut;
-      e.amounts = kept > 0 ? allocateByWeights(kept, e.amounts) : e.amounts.map(() => 0);
+      // Every entry's amounts array is its own, so a discount trimmed to 0 is zeroed in place.
+      if (kept > 0) e.amounts = allocateByWeights(kept, e.amounts);
+      else e.amounts.fill(0);
       e.amount = kept;
       excess -= cut;
       total -= cut;
@@ -135,8 +174,8 @@ export function pricePlan(
   }
   return { entries, total };
 
-  function priceAmount(d: PlanDiscount, a: Exclude<PricingAction, { type: 'bogo' }>): PlanEntry {
-    const lines = d.eligible as number[];
+  function priceAmount(d: PlanRule, a: Exclude<PricingAction, { type: 'bogo' }>, eligible: readonly number[]): PlanEntry {
+    const lines = eligible as number[];
     const m = lines.length;
     if (m === 1) {
       // One line: no allocation needed.
@@ -169,12 +208,11 @@ export function pricePlan(
     return { discount: d, amount, lines, amounts: alloc.amounts };
   }
 
-  function priceBogo(d: PlanDiscount, a: Extract<PricingAction, { type: 'bogo' }>): PlanEntry {
-    const reward = d.reward ?? d.eligible;
-    const lines = mergeSorted(d.eligible, reward);
+  function priceBogo(d: PlanRule, a: Extract<PricingAction, { type: 'bogo' }>, eligible: readonly number[], reward: readonly number[]): PlanEntry {
+    const lines = mergeSorted(eligible, reward);
     consumedUnits ??= new Array<number>(cart.unitPrice.length).fill(0);
     const used = consumedUnits;
-    const bogoLines = toBogoLines(cart, lines, d.eligible, reward, a.percentOffBps, policy.minimumUnitPrice, used);
+    const bogoLines = toBogoLines(cart, lines, eligible, reward, a.percentOffBps, policy.minimumUnitPrice, used);
     const match = matchBogo(bogoLines, a.buy, a.get, a.maxApplications);
     const amounts = new Array<number>(lines.length).fill(0);
     let amount = 0;
