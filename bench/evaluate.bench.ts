@@ -16,7 +16,7 @@ import { evaluate, evaluationFacts } from '../src/engine/evaluate.js';
 import { prepareRuleset, type PreparedRuleset } from '../src/engine/prepare.js';
 import type { EvaluateRequest } from '../src/domain/types.js';
 import { compileWithNode, readRulesDir } from '../src/ruleset/load.js';
-import { generateCarts, generateRules, rng } from './generate.js';
+import { generateCarts, generateRules, generateSelectorCarts, generateSelectorRules, rng } from './generate.js';
 
 const RUNS = Math.max(5, Number(process.env.BENCH_RUNS ?? 5));
 const MB = 1024 * 1024;
@@ -44,8 +44,8 @@ async function rate(carts: EvaluateRequest[], fn: (c: EvaluateRequest) => unknow
 }
 
 interface Scenario {
-  /** a, b, c are the scenarios of the benchmark issue; c-wide is an extra, reported separately. */
-  name: 'a' | 'b' | 'c' | 'c-wide';
+  /** a, b, c are the scenarios of the benchmark issue; c-wide and b-selectors are extras, reported separately. */
+  name: 'a' | 'b' | 'c' | 'c-wide' | 'b-selectors';
   describe: string;
   sources: { store: RuleSource | null; rules: RuleSource[] };
   carts: EvaluateRequest[];
@@ -81,6 +81,17 @@ async function scenarios(): Promise<(() => Scenario)[]> {
         carts: generateCarts(50, 200, 2000, wide.codes, 16),
       };
     },
+    // The selectors issue's scenario, the size of (b): brand, tag and exclusion selectors, a store
+    // that never discounts gift cards, carts with brands, vendors and tags.
+    () => {
+      const sel = generateSelectorRules(1000, 200, 100, 17);
+      return {
+        name: 'b-selectors',
+        describe: '1,000 brand/tag/exclusion rules, 20-line cart',
+        sources: sel,
+        carts: generateSelectorCarts(200, 20, 200, 100, sel.codes, 18),
+      };
+    },
   ];
 }
 
@@ -98,7 +109,7 @@ function heapInFreshProcess(name: string): number {
 
 /** `--heap <scenario>`: compile and prepare one scenario, collect garbage, print the heap in MB. */
 async function heapOnly(name: string): Promise<void> {
-  const make = (await scenarios())[['a', 'b', 'c', 'c-wide'].indexOf(name)];
+  const make = (await scenarios())[['a', 'b', 'c', 'c-wide', 'b-selectors'].indexOf(name)];
   const s = make();
   const rs = compileOnce(s.sources);
   gc!();
@@ -187,7 +198,7 @@ async function main() {
       rulesetMB: Math.round(rulesetMB * 10) / 10,
     });
     // One JSON line per issue scenario (a, b, c); the extra scenario is tagged so it cannot be mistaken for one.
-    console.log(JSON.stringify(s.name === 'c-wide' ? { ...row, bench: 'evaluate-extra' } : row));
+    console.log(JSON.stringify(s.name === 'c-wide' || s.name === 'b-selectors' ? { ...row, bench: 'evaluate-extra' } : row));
   }
   console.log('');
   console.log(

@@ -80,3 +80,54 @@ export function generateCarts(n: number, lines: number, categories: number, code
   }
   return carts;
 }
+
+/**
+ * The selectors issue's mix, the size of (b): 40% "v% off brand-b", 20% "v% off category cat-k with
+ * tag t", 20% "v% off cat-k except tag sale-shelf" (automatic, stackable), 20% code rules as above;
+ * a store that never discounts gift cards. Carts carry brands, vendors and tags.
+ */
+export function generateSelectorRules(count: number, categories: number, brands: number, seed = 1): GeneratedRules {
+  const r = rng(seed);
+  const int = (lo: number, hi: number) => lo + Math.floor(r() * (hi - lo + 1));
+  const base = generateRules(count, categories, seed);
+  const rules = base.rules.map((rule, i): RuleSource => {
+    const id = `rule-${String(i).padStart(5, '0')}`;
+    const v = int(5, 30);
+    const k = int(0, categories - 1);
+    switch (i % 5) {
+      case 0:
+      case 1: {
+        const b = int(0, brands - 1);
+        return { path: rule.path, text: `id: ${id}\nname: ${v}% off brand-${b}\ntype: percentage\nvalue: ${v}\nappliesTo:\n  brands: [brand-${b}]\nstackable: true\n` };
+      }
+      case 2:
+        return {
+          path: rule.path,
+          text: `id: ${id}\nname: ${v}% off indica cat-${k}\ntype: percentage\nvalue: ${v}\nappliesTo:\n  categories: [cat-${k}]\n  tags: [indica]\nstackable: true\n`,
+        };
+      case 3:
+        return {
+          path: rule.path,
+          text: `id: ${id}\nname: ${v}% off cat-${k} but the sale shelf\ntype: percentage\nvalue: ${v}\nappliesTo:\n  categories: [cat-${k}]\n  exclude:\n    tags: [sale-shelf]\nstackable: true\n`,
+        };
+      default:
+        return rule; // the code rules of generateRules
+    }
+  });
+  const store: RuleSource = { path: BENCH_STORE.path, text: `${BENCH_STORE.text}neverDiscount:\n  categories: [gift-cards]\n` };
+  return { store, rules, codes: base.codes };
+}
+
+/** Carts as generateCarts, each line with a brand, a vendor and tags (and one gift card in ten lines). */
+export function generateSelectorCarts(n: number, lines: number, categories: number, brands: number, codes: string[], seed = 2): EvaluateRequest[] {
+  const r = rng(seed);
+  const int = (lo: number, hi: number) => lo + Math.floor(r() * (hi - lo + 1));
+  return generateCarts(n, lines, categories, codes, seed).map((cart) => ({
+    ...cart,
+    lines: cart.lines.map((l) => {
+      const tags = [r() < 0.5 ? 'indica' : 'sativa', ...(r() < 0.2 ? ['sale-shelf'] : [])];
+      const gift = r() < 0.1;
+      return { ...l, category: gift ? 'gift-cards' : l.category, brand: `brand-${int(0, brands - 1)}`, vendor: `vendor-${int(0, 20)}`, tags };
+    }),
+  }));
+}
