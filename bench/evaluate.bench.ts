@@ -156,10 +156,11 @@ async function main() {
       const facts = evaluationFacts(rs, c, opts);
       const almanacFacts: Record<string, unknown> = {};
       for (const [k, v] of Object.entries(facts)) if (typeof v !== 'function') almanacFacts[k] = v;
-      engine.removeFact('usage');
-      engine.removeFact('bogo');
-      engine.addFact('usage', (p: unknown) => (facts.usage as (p: unknown) => unknown)(p));
-      engine.addFact('bogo', (p: unknown) => (facts.bogo as (p: unknown) => unknown)(p));
+      // The per-discount internal facts (usage, items, bogo) are functions of their params.
+      for (const name of ['usage', 'items', 'bogo'] as const) {
+        engine.removeFact(name);
+        engine.addFact(name, (p: unknown) => (facts[name] as (p: unknown) => unknown)(p));
+      }
       return engine.run(almanacFacts);
     };
     await rate(s.carts, baselineRun, 200, 3); // warm up
