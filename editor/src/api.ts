@@ -2,6 +2,7 @@
 // in sessionStorage (this tab only); in the keyless development mode no key is ever asked for.
 // A 401 clears the stored key and asks again with a plain message.
 
+import type { RuleListEntry } from '../../src/domain/rule-files.js';
 import type { Diagnostic, EvaluateRequest, EvaluateResponse } from '../../src/domain/types.js';
 
 const KEY = 'discounts.editorKey';
@@ -24,21 +25,8 @@ export class ApiFailure extends Error {
   }
 }
 
-export type RuleState = 'active' | 'scheduled' | 'expired' | 'paused' | 'exhausted' | 'error';
-export type RuleSync = 'live' | 'changed' | 'new' | 'deleted';
-
-export interface RuleEntry {
-  id: string;
-  file: string | null;
-  name: string | null;
-  type: string | null;
-  code: string | null;
-  revision: string | null;
-  state: RuleState;
-  sync: RuleSync;
-  live: boolean;
-  diagnostics: Diagnostic[];
-}
+export type { RuleState, RuleSync } from '../../src/domain/rule-files.js';
+export type RuleEntry = RuleListEntry;
 
 export interface RuleList {
   rulesetVersion: string;

@@ -9,7 +9,9 @@ import { ApiError } from '../errors.js';
 import { isoInstant, type AppHono, type RouteContext } from '../context.js';
 import type { ServedRuleset } from '../ruleset.js';
 
-export type DiscountState = 'paused' | 'scheduled' | 'expired' | 'exhausted' | 'active';
+import type { DiscountState } from '../../domain/rule-files.js';
+
+export type { DiscountState };
 
 export interface DiscountView {
   id: string;

@@ -21,27 +21,14 @@ import { ApiError, unavailable } from '../errors.js';
 import { serve, type ServedRuleset } from '../ruleset.js';
 import { parseBody, parseEvaluateRequest } from '../schemas.js';
 import { draftFileName } from '../validate-draft.js';
-import { discountViews, type DiscountState } from './discounts.js';
+import type { DiscountState, RuleListEntry, RuleState, RuleSync } from '../../domain/rule-files.js';
+import { discountViews } from './discounts.js';
 import { limitsFor } from './evaluate.js';
 import { checkRuleId, revisionOf, RulesDirectory } from './rule-files.js';
 
 const OPTIONS = { sha256Hex: nodeSha256Hex };
 
-export type RuleState = DiscountState | 'error';
-export type RuleSync = 'live' | 'changed' | 'new' | 'deleted';
-
-export interface RuleListEntry {
-  id: string;
-  file: string | null;
-  name: string | null;
-  type: string | null;
-  code: string | null;
-  revision: string | null;
-  state: RuleState;
-  sync: RuleSync;
-  live: boolean;
-  diagnostics: Diagnostic[];
-}
+export type { RuleListEntry, RuleState, RuleSync } from '../../domain/rule-files.js';
 
 /** store.yaml's `editor.autoReload` in the served policy (false when absent). */
 export function autoReloadOf(served: ServedRuleset): boolean {
