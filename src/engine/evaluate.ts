@@ -7,6 +7,7 @@ import { formatMoney, mulDivHalfUp } from '../domain/money.js';
 import { dayOfWeek, formatDate, parseDateTime, previousDay, toEpoch, wallTimeAt } from '../domain/time.js';
 import type {
   AppliedDiscount,
+  CartLine,
   CompiledDiscount,
   Day,
   EligibilityReason,
@@ -33,16 +34,9 @@ export interface EvaluateOptions {
 interface CartView extends PricingCart {
   capBase: number;
   lineIds: readonly string[];
-  category: readonly string[];
-  productId: readonly string[];
-  brand: readonly (string | undefined)[];
-  vendor: readonly (string | undefined)[];
-  tags: readonly (readonly string[] | undefined)[];
   byCategory: Map<string, number[]>;
-  byProduct: Map<string, number[]>;
-  byBrand: Map<string, number[]>;
-  byVendor: Map<string, number[]>;
-  byTag: Map<string, number[]>;
+  /** Lines by product id, brand, vendor and tag, each built on first use (see linesBy). */
+  by: Partial<Record<LineKey, Map<string, number[]>>>;
   /** false for a line the store never discounts. */
   discountable: readonly boolean[];
   /** Whether some line is never discounted. */
@@ -55,6 +49,9 @@ interface CartView extends PricingCart {
   /** Lines per general selector, computed once per evaluation. */
   selected: Map<Selector, number[]>;
 }
+
+/** The line fields other than the category that selectors and the index key lines by. */
+type LineKey = 'productId' | 'brand' | 'vendor' | 'tags';
 
 /**
  * What each candidate came to, by ordinal (a holey array: cheaper than a Map for thousands of
@@ -133,9 +130,9 @@ export function evaluate(rs: PreparedRuleset, req: EvaluateRequest, opts: Evalua
     }
     // Products, brands, vendors and tags: a discount reached by one of them skips NO_ELIGIBLE_ITEMS
     // only where that is exact (itemsSkippable).
-    const keyed = (index: ReadonlyMap<string, readonly number[]>, cartKeys: Map<string, number[]>) => {
+    const keyed = (index: ReadonlyMap<string, readonly number[]>, key: LineKey) => {
       if (index.size === 0) return;
-      for (const k of cartKeys.keys()) {
+      for (const k of linesBy(cart, key).keys()) {
         const list = index.get(k);
         if (list === undefined) continue;
         for (let i = 0; i < list.length; i++) {
@@ -146,10 +143,10 @@ export function evaluate(rs: PreparedRuleset, req: EvaluateRequest, opts: Evalua
         }
       }
     };
-    keyed(byProduct, cart.byProduct);
-    keyed(rs.index.byBrand, cart.byBrand);
-    keyed(rs.index.byVendor, cart.byVendor);
-    keyed(rs.index.byTag, cart.byTag);
+    keyed(byProduct, 'productId');
+    keyed(rs.index.byBrand, 'brand');
+    keyed(rs.index.byVendor, 'vendor');
+    keyed(rs.index.byTag, 'tags');
   }
 
   // Plans: the eligible stackable discounts together, in application order; each non-stackable one
@@ -379,17 +376,8 @@ function cartView(req: EvaluateRequest, rs: PreparedRuleset): CartView {
   const cannabis = new Array<boolean>(n);
   const lineSubtotal = new Array<number>(n);
   const lineIds = new Array<string>(n);
-  const category = new Array<string>(n);
-  const productId = new Array<string>(n);
-  const brand = new Array<string | undefined>(n);
-  const vendor = new Array<string | undefined>(n);
-  const tags = new Array<readonly string[] | undefined>(n);
   const discountable = new Array<boolean>(n);
   const byCategory = new Map<string, number[]>();
-  const byProduct = new Map<string, number[]>();
-  const byBrand = new Map<string, number[]>();
-  const byVendor = new Map<string, number[]>();
-  const byTag = new Map<string, number[]>();
   const allLines: number[] = [];
   const never = rs.neverDiscount;
   const countNever = rs.compiled.policy.neverDiscount?.countTowardMinimum === true;
@@ -404,17 +392,8 @@ function cartView(req: EvaluateRequest, rs: PreparedRuleset): CartView {
     cannabis[i] = l.cannabis !== false;
     lineSubtotal[i] = l.unitPrice * l.quantity;
     lineIds[i] = l.id;
-    category[i] = l.category;
-    productId[i] = l.productId;
-    brand[i] = l.brand;
-    vendor[i] = l.vendor;
-    tags[i] = l.tags;
     subtotal += lineSubtotal[i];
     push(byCategory, l.category, i);
-    push(byProduct, l.productId, i);
-    if (l.brand !== undefined) push(byBrand, l.brand, i);
-    if (l.vendor !== undefined) push(byVendor, l.vendor, i);
-    if (l.tags) for (const t of l.tags) push(byTag, t, i);
     discountable[i] = never === null || !matchesAny(never, l.category, l.productId, l.brand, l.vendor, l.tags);
     if (discountable[i]) {
       allLines.push(i);
@@ -430,16 +409,8 @@ function cartView(req: EvaluateRequest, rs: PreparedRuleset): CartView {
     subtotal,
     capBase,
     lineIds,
-    category,
-    productId,
-    brand,
-    vendor,
-    tags,
     byCategory,
-    byProduct,
-    byBrand,
-    byVendor,
-    byTag,
+    by: {},
     discountable,
     hasNever,
     allLines,
@@ -449,9 +420,18 @@ function cartView(req: EvaluateRequest, rs: PreparedRuleset): CartView {
   };
 }
 
-/** The cart's lines by product id (ascending line indices per product). */
-function productLines(cart: CartView): Map<string, number[]> {
-  return cart.byProduct;
+/** The cart's lines (ascending indices) by product id, brand, vendor or tag, built on first use: most rulesets never select by them. */
+function linesBy(cart: CartView, key: LineKey): Map<string, number[]> {
+  let m = cart.by[key];
+  if (m) return m;
+  m = new Map();
+  for (let i = 0; i < cart.lines.length; i++) {
+    const v = cart.lines[i][key];
+    if (v === undefined) continue;
+    if (typeof v === 'string') push(m, v, i);
+    else for (const t of v) push(m, t, i);
+  }
+  return (cart.by[key] = m);
 }
 
 function push(m: Map<string, number[]>, k: string, i: number): void {
@@ -513,16 +493,16 @@ function buildFacts(rs: PreparedRuleset, req: EvaluateRequest, cart: CartView, o
         return (categories ??= [...cart.byCategory.keys()].sort());
       },
       get productIds() {
-        return (productIds ??= [...productLines(cart).keys()].sort());
+        return (productIds ??= [...linesBy(cart, 'productId').keys()].sort());
       },
       get brands() {
-        return (brands ??= [...cart.byBrand.keys()].sort());
+        return (brands ??= [...linesBy(cart, 'brand').keys()].sort());
       },
       get vendors() {
-        return (vendors ??= [...cart.byVendor.keys()].sort());
+        return (vendors ??= [...linesBy(cart, 'vendor').keys()].sort());
       },
       get tags() {
-        return (tags ??= [...cart.byTag.keys()].sort());
+        return (tags ??= [...linesBy(cart, 'tags').keys()].sort());
       },
     },
     customer: customer ?? {},
@@ -577,46 +557,51 @@ function linesFor(sel: Selector | null, cart: CartView): number[] {
     if (sel.onlyCategory !== null) return cart.byCategory.get(sel.onlyCategory) ?? NO_LINES;
     const lists: number[][] = [];
     collect(sel.categories, cart.byCategory, lists);
-    collect(sel.products, cart.byProduct, lists);
+    if (sel.products.size > 0) collect(sel.products, linesBy(cart, 'productId'), lists);
     if (lists.length === 0) return NO_LINES;
     if (lists.length === 1) return lists[0]; // one cart list: already ascending and unique
     return sortedUnique(lists);
   }
   const cached = cart.selected.get(sel);
   if (cached) return cached;
-  const out: number[] = [];
-  const keep = (i: number) => {
-    if (!cart.discountable[i]) return;
-    const x = sel.exclude;
-    if (x && matchesAny(x, cart.category[i], cart.productId[i], cart.brand[i], cart.vendor[i], cart.tags[i])) return;
-    out.push(i);
-  };
-  if (sel.attrs.length === 0 && sel.products.size === 0) {
-    for (let i = 0; i < cart.lineIds.length; i++) keep(i);
-  } else {
+  let candidates: readonly number[];
+  if (sel.attrs.length === 0 && sel.products.size === 0) candidates = cart.lineIds.map((_, i) => i);
+  else {
     const lists: number[][] = [];
-    collect(sel.products, cart.byProduct, lists);
+    if (sel.products.size > 0) collect(sel.products, linesBy(cart, 'productId'), lists);
     if (sel.indexBy) {
-      const byKey = { categories: cart.byCategory, brands: cart.byBrand, vendors: cart.byVendor, tags: cart.byTag }[sel.indexBy];
+      const byKey = sel.indexBy === 'categories' ? cart.byCategory : linesBy(cart, INDEX_KEY[sel.indexBy]);
       const found: number[][] = [];
       collect(sel[sel.indexBy], byKey, found);
       const attrLines: number[] = [];
-      for (const i of found.length === 1 ? found[0] : sortedUnique(found)) if (matchesAll(sel, cart, i)) attrLines.push(i);
+      for (const i of found.length === 1 ? found[0] : sortedUnique(found)) if (matchesAll(sel, cart.lines[i])) attrLines.push(i);
       lists.push(attrLines);
     }
-    for (const i of lists.length === 1 ? lists[0] : sortedUnique(lists)) keep(i);
+    candidates = lists.length === 1 ? lists[0] : sortedUnique(lists);
+  }
+  // Less the never-discounted lines and the selector's exclude.
+  const out: number[] = [];
+  const x = sel.exclude;
+  for (const i of candidates) {
+    if (!cart.discountable[i]) continue;
+    const l = cart.lines[i];
+    if (x && matchesAny(x, l.category, l.productId, l.brand, l.vendor, l.tags)) continue;
+    out.push(i);
   }
   cart.selected.set(sel, out);
   return out;
 }
 
+/** The line field each non-category attribute list keys lines by. */
+const INDEX_KEY = { brands: 'brand', vendors: 'vendor', tags: 'tags' } as const;
+
 /** Whether a line matches every attribute list of the selector. */
-function matchesAll(sel: Selector, cart: CartView, i: number): boolean {
+function matchesAll(sel: Selector, l: CartLine): boolean {
   for (const k of sel.attrs) {
-    if (k === 'categories' && !sel.categories.has(cart.category[i])) return false;
-    if (k === 'brands' && !(cart.brand[i] !== undefined && sel.brands.has(cart.brand[i]!))) return false;
-    if (k === 'vendors' && !(cart.vendor[i] !== undefined && sel.vendors.has(cart.vendor[i]!))) return false;
-    if (k === 'tags' && !cart.tags[i]?.some((t) => sel.tags.has(t))) return false;
+    if (k === 'categories' && !sel.categories.has(l.category)) return false;
+    if (k === 'brands' && !(l.brand !== undefined && sel.brands.has(l.brand))) return false;
+    if (k === 'vendors' && !(l.vendor !== undefined && sel.vendors.has(l.vendor))) return false;
+    if (k === 'tags' && !l.tags?.some((t) => sel.tags.has(t))) return false;
   }
   return true;
 }
