@@ -295,6 +295,8 @@ export interface EvaluateRequest {
 export interface UsageCounts {
   used?: number;
   customers?: Record<string, number>;
+  /** Minor units given so far by a discount with a `budget` (all redemptions, not voided). */
+  given?: number;
 }
 /** Redemption counts per discount id, as the store (service) or `--usage` (CLI) reports them. */
 export type Usage = Record<string, UsageCounts>;

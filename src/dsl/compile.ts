@@ -37,6 +37,7 @@ import { checkPos } from '../pos/check.js';
 import { findProfile, knownProfileIds, NO_POS } from '../pos/profiles.js';
 import { describe, schemaIssues, validators } from './schemas.js';
 import { parseSource, type ParserKind, type SourceDocument } from './source.js';
+import { compileSettings, DEFAULT_SETTINGS, type StoreSettings } from './settings.js';
 
 export interface RuleSource {
   path: string;
@@ -69,6 +70,8 @@ export interface CompiledRuleset {
   policy: StorePolicy;
   /** Sorted by id. */
   discounts: CompiledDiscount[];
+  /** The store's operational settings (src/dsl/settings.ts): not part of `version`. */
+  settings: StoreSettings;
 }
 
 export interface CompileResult {
@@ -104,6 +107,8 @@ export interface StoreResult {
   policy: StorePolicy | null;
   /** The policy rules are checked against: the store's, or the defaults when it is missing or broken. */
   effective: StorePolicy;
+  /** The operational settings (defaults when store.yaml is missing or broken). */
+  settings: StoreSettings;
   diagnostics: Diagnostic[];
 }
 
@@ -130,8 +135,9 @@ export function compileRuleset(
 
 export function compileStorePolicy(source: RuleSource | null, storePath: string): StoreResult {
   const diagnostics: Diagnostic[] = [];
-  const policy = compileStore(source, storePath, diagnostics);
-  return { policy, effective: policy ?? compilePolicyValues(DEFAULT_POLICY), diagnostics };
+  const settings: { value: StoreSettings } = { value: DEFAULT_SETTINGS };
+  const policy = compileStore(source, storePath, diagnostics, settings);
+  return { policy, effective: policy ?? compilePolicyValues(DEFAULT_POLICY), settings: settings.value, diagnostics };
 }
 
 /** Parse, shape and meaning checks, and the build, for one rule file. Pure; files are independent. */
@@ -166,7 +172,7 @@ export function linkRuleset(store: StoreResult, files: readonly FileResult[], op
   if (!store.policy || diagnostics.some((d) => d.severity === 'error')) return { ruleset: null, diagnostics };
   const discounts = ordered.map((f) => f.discount!).sort((a, b) => cmp(a.id, b.id));
   const version = rulesetVersion(store.policy, discounts, options.sha256Hex ?? pureSha256Hex);
-  return { ruleset: { version, policy: store.policy, discounts }, diagnostics };
+  return { ruleset: { version, policy: store.policy, discounts, settings: store.settings }, diagnostics };
 }
 
 /** A cross-file diagnostic and the files it is about (its own and the others it names). */
@@ -303,7 +309,7 @@ function draftName(text: string): string {
 // ---------------------------------------------------------------------------
 // Store policy
 
-function compileStore(source: RuleSource | null, storePath: string, diagnostics: Diagnostic[]): StorePolicy | null {
+function compileStore(source: RuleSource | null, storePath: string, diagnostics: Diagnostic[], settings: { value: StoreSettings }): StorePolicy | null {
   if (!source) {
     diagnostics.push({
       path: storePath,
@@ -343,7 +349,9 @@ function compileStore(source: RuleSource | null, storePath: string, diagnostics:
     diagnostics.push(diag(src, ['minimumUnitPrice'], 'rule_schema_error', `minimumUnitPrice: ${doc.minimumUnitPrice} has more decimals than ${doc.currency} allows (${digits})`));
     ok = false;
   }
-  return ok ? compilePolicyValues(doc as StorePolicyDocument) : null;
+  if (!ok) return null;
+  settings.value = compileSettings(doc);
+  return compilePolicyValues(doc as StorePolicyDocument);
 }
 
 function compilePolicyValues(doc: StorePolicyDocument): StorePolicy {
