@@ -6,7 +6,7 @@ export type Minor = number;
 /** Exact percentage in basis points: 20% = 2000, 12.5% = 1250. */
 export type BasisPoints = number;
 
-export const DISCOUNT_TYPES = ['percentage', 'fixed', 'bogo'] as const;
+export const DISCOUNT_TYPES = ['percentage', 'fixed', 'bogo', 'price', 'bundle'] as const;
 export type DiscountType = (typeof DISCOUNT_TYPES)[number];
 
 export const DAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
@@ -40,6 +40,9 @@ export const DIAGNOSTIC_CODES = [
   'pos_discount_id_not_used',
   'pos_selector_unsupported',
   'never_discounted_only',
+  'invalid_pricing',
+  'tier_value_decreasing',
+  'floor_above_price',
 ] as const;
 export type DiagnosticCode = (typeof DIAGNOSTIC_CODES)[number];
 
@@ -70,6 +73,7 @@ export const ELIGIBILITY_REASONS = [
   'CUSTOMER_LIMIT_REACHED',
   'MIN_PURCHASE_NOT_MET',
   'NO_ELIGIBLE_ITEMS',
+  'MIN_QUANTITY_NOT_MET',
   'QUANTITY_NOT_MET',
   'CONDITIONS_NOT_MET',
 ] as const;
@@ -124,6 +128,13 @@ export interface RuleDocument {
   enabled?: boolean;
   type: DiscountType;
   value?: number;
+  /** fixed only: `unit` takes value off each chosen eligible unit (absent: off the eligible lines together). */
+  per?: 'unit';
+  /** fixed per unit and price: only the N most expensive eligible units. */
+  maxUnits?: number;
+  /** percentage and fixed: the highest tier reached applies instead of `value`. */
+  tiers?: RuleTier[];
+  bundle?: { quantity: number; price: number; maxApplications?: number };
   code?: string;
   appliesTo?: ItemSelector;
   minPurchase?: number;
@@ -143,12 +154,20 @@ export interface RuleDocument {
     buy: number;
     get: number;
     percentOff?: number;
+    amountOff?: number;
     rewardAppliesTo?: ItemSelector;
     maxApplications?: number;
   };
   pos?: { discountId?: string };
   funding?: { vendor: string; percent: number };
   conditions?: ConditionNode;
+}
+
+/** One tier of a tiered percentage or fixed rule: one of minQuantity (units) or minSubtotal (major units). */
+export interface RuleTier {
+  minQuantity?: number;
+  minSubtotal?: number;
+  value: number;
 }
 
 export interface StorePolicyDocument {
@@ -188,15 +207,40 @@ export interface StorePolicy {
 // ---------------------------------------------------------------------------
 // The compiled ruleset: everything evaluation needs, precomputed and frozen.
 
-/** The pricing half of a compiled discount: integers only. */
+/**
+ * A tiered rule's tiers: `min` is units (quantity) or minor units (subtotal), strictly increasing;
+ * `value` is basis points (percentage) or minor units (fixed).
+ */
+export interface TierTable {
+  kind: 'quantity' | 'subtotal';
+  tiers: readonly { min: number; value: number }[];
+}
+
+/**
+ * The pricing half of a compiled discount: integers only. Optional fields are absent (not null)
+ * when unused, so rules that do not use them keep their ruleset version.
+ */
 export type PricingAction =
-  | { type: 'percentage'; rateBps: BasisPoints; maxDiscount: Minor | null }
-  | { type: 'fixed'; amount: Minor; maxDiscount: Minor | null }
+  | { type: 'percentage'; rateBps: BasisPoints; maxDiscount: Minor | null; tiers?: TierTable }
+  | {
+      type: 'fixed';
+      amount: Minor;
+      maxDiscount: Minor | null;
+      /** value off each chosen eligible unit instead of off the lines together. */
+      perUnit?: true;
+      /** perUnit: only the N most expensive eligible units. */
+      maxUnits?: number;
+      tiers?: TierTable;
+    }
+  | { type: 'price'; price: Minor; maxUnits: number | null; maxDiscount: Minor | null }
+  | { type: 'bundle'; quantity: number; price: Minor; maxApplications: number | null; maxDiscount: Minor | null }
   | {
       type: 'bogo';
       buy: number;
       get: number;
       percentOffBps: BasisPoints;
+      /** A fixed amount off each reward unit instead of percentOff (then percentOffBps is 0). */
+      amountOff?: Minor;
       maxApplications: number | null;
       maxDiscount: Minor | null;
       /** null = every line */
@@ -214,7 +258,11 @@ export interface CompiledDiscount {
   displayCode: string | null;
   stackable: boolean;
   priority: number;
-  /** Comparable magnitude for "largest first" ordering: bps for percentage, minor for fixed, 0 for bogo. */
+  /**
+   * Comparable magnitude for "largest first" ordering: bps for percentage, minor for fixed (per
+   * unit: the per-unit amount; tiered: the first tier's value), minus the set price for price (the
+   * lowest price first), 0 for bogo and bundle.
+   */
   sortValue: number;
   /** null = every line */
   appliesTo: ItemSelector | null;
@@ -325,7 +373,8 @@ export interface Rejection {
   code: string | null;
   reason: Reason;
   message: string;
-  shortfall?: Minor;
+  /** MIN_PURCHASE_NOT_MET: minor units still to spend; MIN_QUANTITY_NOT_MET: units still to add. */
+  shortfall?: number;
   winner?: string[];
 }
 

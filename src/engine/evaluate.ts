@@ -18,9 +18,11 @@ import type {
 } from '../domain/types.js';
 import { normalizeCode } from '../dsl/compile.js';
 import { bogoApplications, bogoUnitsMissing } from '../pricing/bogo.js';
-import { bogoCartCounts, lineFloors, pricePlanPrefix, type PlanResult, type PricingCart } from '../pricing/plan.js';
+import { bogoCartCounts, lineFloors, pricePlanPrefix, type PlanResult, type PlanRule, type PricingCart } from '../pricing/plan.js';
+import { actionAtTier, tierReached, tierShortfall } from '../pricing/tiers.js';
+import { bundleUnits } from '../pricing/units.js';
 import type { Facts } from './conditions.js';
-import { IS_CODE, IS_DIRECT, IS_STACKABLE, type MatchSets, type PreparedDiscount, type PreparedRuleset, type Selector } from './prepare.js';
+import { IS_CODE, IS_DIRECT, IS_STACKABLE, IS_TIERED, type MatchSets, type PreparedDiscount, type PreparedRuleset, type Selector } from './prepare.js';
 
 export interface EvaluateOptions {
   /** The instant (ms since epoch) to use when the request has no `at`: the caller's clock. */
@@ -162,13 +164,27 @@ export function evaluate(rs: PreparedRuleset, req: EvaluateRequest, opts: Evalua
   const pricingPolicy = { minimumUnitPrice: policy.minimumUnitPrice, maxDiscountBps: policy.maxDiscountBps };
   const floors = lineFloors(cart, pricingPolicy);
   const priced: PricedPlan[] = [];
+  // A tiered discount prices as its tier reached on this cart (eligibility made sure there is one).
+  let tiered: Map<number, PlanRule> | null = null;
+  const ruleAt = (rank: number): PlanRule => {
+    const o = byRank[rank];
+    if ((flags[o] & IS_TIERED) === 0) return planByRank[rank];
+    tiered ??= new Map();
+    let r = tiered.get(o);
+    if (!r) {
+      const base = planByRank[rank];
+      const a = base.action as Extract<PlanRule['action'], { type: 'percentage' | 'fixed' }>;
+      tiered.set(o, (r = { ...base, action: actionAtTier(a, tierReached(a.tiers!, minimumCount(rs, discounts[o], cart))) }));
+    }
+    return r;
+  };
   const price = (ranks: readonly number[]): PlanResult => {
     let lastCode = -1;
     for (let k = 0; k < ranks.length; k++) if (planByRank[ranks[k]].isCode) lastCode = k;
     return pricePlanPrefix(
       cart,
       ranks.length,
-      (k) => planByRank[ranks[k]],
+      (k) => ruleAt(ranks[k]),
       (k) => outcomes[byRank[ranks[k]]] as readonly number[],
       (k) => linesFor(discounts[byRank[ranks[k]]].rewardAppliesTo, cart),
       lastCode,
@@ -451,7 +467,8 @@ function matchesAny(m: MatchSets, category: string, productId: string, brand: st
 
 /**
  * The facts one evaluation decides eligibility on, as json-rules-engine facts: user facts cart,
- * customer, time; internal facts clock, session, usage(params) and bogo(params). Exported for the
+ * customer, time; internal facts clock, session, usage, items, bogo, units and minimum (params).
+ * Exported for the
  * json-rules-engine reference path (tests, benchmark baseline).
  */
 export function evaluationFacts(rs: PreparedRuleset, req: EvaluateRequest, opts: EvaluateOptions): Facts {
@@ -529,7 +546,46 @@ function buildFacts(rs: PreparedRuleset, req: EvaluateRequest, cart: CartView, o
       if (a.type !== 'bogo') return 0;
       return bogoApplications(bogoCounts(rs, pd, cart), a.buy, a.get, 1);
     },
+    units: (params: { discountId: string }) => eligibleUnits(rs.byId.get(params.discountId)!, cart),
+    minimum: (params: { discountId: string }) => minimumCount(rs, rs.byId.get(params.discountId)!, cart),
   };
+}
+
+/** The eligible units priced above 0 on the untouched cart (a bundle needs `quantity` of them). */
+function eligibleUnits(pd: PreparedDiscount, cart: CartView): number {
+  const lines = linesFor(pd.appliesTo, cart);
+  return bundleUnits(lines.map((i) => ({ unitPrice: cart.unitPrice[i], available: cart.quantity[i] })));
+}
+
+/**
+ * What a tiered discount's tiers count on the untouched cart: the units priced above 0 (minQuantity)
+ * or the subtotal (minSubtotal) of its eligible lines, never-discounted lines included when the
+ * store counts them toward minimums.
+ */
+function minimumCount(rs: PreparedRuleset, pd: PreparedDiscount, cart: CartView): number {
+  const a = pd.discount.action;
+  if ((a.type !== 'percentage' && a.type !== 'fixed') || !a.tiers) return 0;
+  const lines = cart.hasNever && rs.compiled.policy.neverDiscount?.countTowardMinimum === true ? selectedLines(pd.appliesTo, cart) : linesFor(pd.appliesTo, cart);
+  let count = 0;
+  if (a.tiers.kind === 'quantity') {
+    for (const i of lines) if (cart.unitPrice[i] > 0) count += cart.quantity[i];
+  } else for (const i of lines) count += cart.lineSubtotal[i];
+  return count;
+}
+
+/** The lines a selector matches, never-discounted lines included (ascending). */
+function selectedLines(sel: Selector | null, cart: CartView): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < cart.lines.length; i++) {
+    const l = cart.lines[i];
+    if (sel) {
+      const listed = sel.products.has(l.productId);
+      if (!listed && (sel.attrs.length > 0 || sel.products.size > 0) && !(sel.attrs.length > 0 && matchesAll(sel, l))) continue;
+      if (sel.exclude && matchesAny(sel.exclude, l.category, l.productId, l.brand, l.vendor, l.tags)) continue;
+    }
+    out.push(i);
+  }
+  return out;
 }
 
 const NO_LINES: number[] = [];
@@ -544,7 +600,7 @@ function missingUnits(rs: PreparedRuleset, pd: PreparedDiscount, cart: CartView)
 /** A bogo's unit counts on the untouched cart. */
 function bogoCounts(rs: PreparedRuleset, pd: PreparedDiscount, cart: CartView) {
   const a = pd.discount.action as Extract<CompiledDiscount['action'], { type: 'bogo' }>;
-  return bogoCartCounts(cart, linesFor(pd.appliesTo, cart), linesFor(pd.rewardAppliesTo, cart), a.percentOffBps, rs.compiled.policy.minimumUnitPrice);
+  return bogoCartCounts(cart, linesFor(pd.appliesTo, cart), linesFor(pd.rewardAppliesTo, cart), a.percentOffBps, rs.compiled.policy.minimumUnitPrice, a.amountOff ?? null);
 }
 
 /**
@@ -646,9 +702,17 @@ function reasonRejection(rs: PreparedRuleset, pd: PreparedDiscount, o: Eligibili
   const d = pd.discount;
   const policy = rs.compiled.policy;
   const money = (m: number) => formatMoney(m, policy.currency, policy.minorDigits);
+  const a = d.action;
+  const tiers = (a.type === 'percentage' || a.type === 'fixed') && a.tiers ? a.tiers : null;
   switch (o) {
     case 'MIN_PURCHASE_NOT_MET': {
       const subtotal = (facts.session as { purchaseSubtotal: number }).purchaseSubtotal;
+      // A minimum purchase is checked before the tiers: when it is met, the first tier was not.
+      if (tiers && (d.minPurchase === null || subtotal >= d.minPurchase)) {
+        const first = tiers.tiers[0].min;
+        const shortfall = tierShortfall(tiers, minimumCount(rs, pd, cart));
+        return { discountId: d.id, code, reason: o, message: `${d.name}: spend ${money(shortfall)} more on qualifying items (first tier at ${money(first)})`, shortfall };
+      }
       const shortfall = d.minPurchase! - subtotal;
       return { discountId: d.id, code, reason: o, message: `${d.name}: spend ${money(shortfall)} more (minimum purchase ${money(d.minPurchase!)})`, shortfall };
     }
@@ -660,8 +724,14 @@ function reasonRejection(rs: PreparedRuleset, pd: PreparedDiscount, o: Eligibili
         : `${d.name} needs an identified customer`;
       return { discountId: d.id, code, reason: o, message };
     }
-    case 'QUANTITY_NOT_MET':
-      return { discountId: d.id, code, reason: o, message: `${d.name}: add ${missingUnits(rs, pd, cart)} more qualifying item(s)` };
+    case 'MIN_QUANTITY_NOT_MET': {
+      const shortfall = tierShortfall(tiers!, minimumCount(rs, pd, cart));
+      return { discountId: d.id, code, reason: o, message: `${d.name}: add ${shortfall} more qualifying item(s) (first tier at ${tiers!.tiers[0].min})`, shortfall };
+    }
+    case 'QUANTITY_NOT_MET': {
+      const missing = a.type === 'bundle' ? a.quantity - eligibleUnits(pd, cart) : missingUnits(rs, pd, cart);
+      return { discountId: d.id, code, reason: o, message: `${d.name}: add ${missing} more qualifying item(s)` };
+    }
     default:
       return { discountId: d.id, code, reason: o, message: reasonMessage(o, d) };
   }
@@ -695,8 +765,9 @@ function reasonMessage(reason: EligibilityReason, d: CompiledDiscount): string {
       return `The cart does not meet the conditions of ${d.name}`;
     case 'UNKNOWN_CODE':
     case 'MIN_PURCHASE_NOT_MET':
+    case 'MIN_QUANTITY_NOT_MET':
     case 'CUSTOMER_REQUIRED':
     case 'QUANTITY_NOT_MET':
-      return reason; // worded in rejectionFor
+      return reason; // worded in reasonRejection
   }
 }

@@ -35,7 +35,7 @@ export interface PreparedDiscount {
   discount: CompiledDiscount;
   /** Position in the ruleset's id order (a total order for candidates). */
   ordinal: number;
-  /** Position in plan application order (bogo, percentage, fixed; priority; value; id). */
+  /** Position in plan application order (bogo and bundle, price, percentage, fixed; priority; value; id). */
   applicationRank: number;
   /** Named top-level checks of the engine rule, in reason order. */
   checks: readonly { readonly reason: EligibilityReason; readonly test: Predicate }[];
@@ -93,9 +93,11 @@ export const IS_STACKABLE = 2;
  * (known to pass then) is its only check. Most generated and real category rules are like this.
  */
 export const IS_DIRECT = 4;
+/** A tiered percentage or fixed discount: priced at the tier the cart reaches. */
+export const IS_TIERED = 8;
 
 export interface OrdinalTable {
-  /** IS_CODE | IS_STACKABLE | IS_DIRECT by ordinal. */
+  /** IS_CODE | IS_STACKABLE | IS_DIRECT | IS_TIERED by ordinal. */
   flags: Uint8Array;
   /** applicationRank by ordinal. */
   rank: Int32Array;
@@ -185,8 +187,15 @@ export function prepareRuleset(compiled: CompiledRuleset): PreparedRuleset {
   for (const p of discounts) {
     const d = p.discount;
     const direct =
-      neverDiscount === null && d.enabled && d.action.type !== 'bogo' && p.appliesTo?.onlyCategory != null && p.checks.length === 1 && p.itemsCheck === 0;
-    flags[p.ordinal] = (d.code !== null ? IS_CODE : 0) | (d.stackable ? IS_STACKABLE : 0) | (direct ? IS_DIRECT : 0);
+      neverDiscount === null &&
+      d.enabled &&
+      d.action.type !== 'bogo' &&
+      d.action.type !== 'bundle' &&
+      p.appliesTo?.onlyCategory != null &&
+      p.checks.length === 1 &&
+      p.itemsCheck === 0;
+    const tiered = (d.action.type === 'percentage' || d.action.type === 'fixed') && d.action.tiers !== undefined;
+    flags[p.ordinal] = (d.code !== null ? IS_CODE : 0) | (d.stackable ? IS_STACKABLE : 0) | (direct ? IS_DIRECT : 0) | (tiered ? IS_TIERED : 0);
     rank[p.ordinal] = p.applicationRank;
     byRank[p.applicationRank] = p.ordinal;
   }

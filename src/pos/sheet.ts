@@ -109,12 +109,27 @@ function describeSelector(sel: ItemSelector): string {
   return parts.length ? parts.join('; ') : 'all items';
 }
 
+/**
+ * The value column in words: `10% off`, `$5.00 off`, `$2.00 off each`, `set price $5.00`, `any 3 for
+ * $20.00`, `3+: 10%, 5+: 15%` (tiers by units), `$100.00+: $15.00, $200.00+: $40.00` (by subtotal),
+ * `buy 2 get 1 free`.
+ */
 function describeValue(d: CompiledDiscount, money: (m: number | null) => string): string {
   const a = d.action;
   const pct = (bps: number) => `${(bps / 100).toString()}%`;
+  const units = (n: number | null | undefined) => (n == null ? '' : ` (max ${n} unit${n === 1 ? '' : 's'})`);
+  if ((a.type === 'percentage' || a.type === 'fixed') && a.tiers) {
+    const t = a.tiers;
+    const each = a.type === 'fixed' && a.perUnit ? ' each' : '';
+    const value = (v: number) => (a.type === 'percentage' ? pct(v) : `${money(v)}${each}`);
+    const from = (min: number) => (t.kind === 'quantity' ? `${min}+` : `${money(min)}+`);
+    return t.tiers.map((x) => `${from(x.min)}: ${value(x.value)}`).join(', ') + (a.type === 'fixed' ? units(a.maxUnits) : '');
+  }
   if (a.type === 'percentage') return `${pct(a.rateBps)} off`;
-  if (a.type === 'fixed') return `${money(a.amount)} off`;
-  const reward = a.percentOffBps === 10000 ? 'free' : `${pct(a.percentOffBps)} off`;
+  if (a.type === 'fixed') return a.perUnit ? `${money(a.amount)} off each${units(a.maxUnits)}` : `${money(a.amount)} off`;
+  if (a.type === 'price') return `set price ${money(a.price)}${units(a.maxUnits)}`;
+  if (a.type === 'bundle') return `any ${a.quantity} for ${money(a.price)}${a.maxApplications !== null ? ` (max ${a.maxApplications}x)` : ''}`;
+  const reward = a.amountOff !== undefined ? `${money(a.amountOff)} off` : a.percentOffBps === 10000 ? 'free' : `${pct(a.percentOffBps)} off`;
   const max = a.maxApplications !== null ? ` (max ${a.maxApplications}x)` : '';
   // The reward set when it is not the buy set, so the POS copy rewards the same items (exclusions included).
   const rewardSet = a.rewardAppliesTo && JSON.stringify(a.rewardAppliesTo) !== JSON.stringify(d.appliesTo) ? `; reward: ${describeSelector(a.rewardAppliesTo)}` : '';

@@ -6,6 +6,7 @@ import { mulDivFloor, mulDivHalfUp } from '../domain/money.js';
 import type { DiscountType, PricingAction } from '../domain/types.js';
 import { allocateByBigWeights, allocateByWeights, allocateWithCaps, exactShares } from './allocate.js';
 import { bogoCounts, matchBogo, type BogoCounts, type BogoLine } from './bogo.js';
+import { chooseUnits, matchBundle } from './units.js';
 
 export interface PricingCart {
   unitPrice: readonly number[];
@@ -40,7 +41,7 @@ export interface PlanRule {
 }
 
 export interface PlanDiscount extends PlanRule {
-  /** Indices (ascending) of the lines the discount applies to (the buy set for bogo). */
+  /** Indices (ascending) of the lines the discount applies to (the buy set for bogo). A tiered action must be resolved (actionAtTier) first. */
   eligible: readonly number[];
   /** Bogo only: indices (ascending) of the lines whose units can be the reward. */
   reward?: readonly number[];
@@ -60,12 +61,16 @@ export interface PlanResult {
   total: number;
 }
 
-const TYPE_RANK: Record<DiscountType, number> = { bogo: 0, percentage: 1, fixed: 2 };
+/** Bogo and bundle share the first rank (they consume units); then price, percentage, fixed. */
+const TYPE_RANK: Record<DiscountType, number> = { bogo: 0, bundle: 0, price: 1, percentage: 2, fixed: 3 };
 
 /** What application order looks at. */
 export type Ordered = Pick<PlanDiscount, 'id' | 'type' | 'priority' | 'sortValue'>;
 
-/** Application order inside a plan: bogo, percentage, fixed; priority desc; value desc; id asc. */
+/**
+ * Application order inside a plan: bogo and bundle, price, percentage, fixed; priority desc; value
+ * desc (sortValue: 0 for bogo and bundle, minus the set price for price); id asc.
+ */
 export function applicationOrder(a: Ordered, b: Ordered): number {
   return (
     TYPE_RANK[a.type] - TYPE_RANK[b.type] ||
@@ -148,7 +153,17 @@ export function pricePlanPrefix(
   for (let k = 0; k < count; k++) {
     if (total >= cap && k > lastCode) break;
     const d = ruleAt(k);
-    const entry = d.action.type === 'bogo' ? priceBogo(d, d.action, linesAt(k), rewardAt(k)) : priceAmount(d, d.action, linesAt(k));
+    const a = d.action;
+    const entry =
+      a.type === 'bogo'
+        ? priceBogo(d, a, linesAt(k), rewardAt(k))
+        : a.type === 'bundle'
+          ? priceBundle(d, a, linesAt(k))
+          : a.type === 'price'
+            ? priceSet(d, a, linesAt(k))
+            : a.type === 'fixed' && a.perUnit
+              ? pricePerUnit(d, a, linesAt(k))
+              : priceAmount(d, a, linesAt(k));
     for (let j = 0; j < entry.lines.length; j++) remaining[entry.lines[j]] -= entry.amounts[j];
     total += entry.amount;
     entries.push(entry);
@@ -174,7 +189,7 @@ export function pricePlanPrefix(
   }
   return { entries, total };
 
-  function priceAmount(d: PlanRule, a: Exclude<PricingAction, { type: 'bogo' }>, eligible: readonly number[]): PlanEntry {
+  function priceAmount(d: PlanRule, a: Extract<PricingAction, { type: 'percentage' | 'fixed' }>, eligible: readonly number[]): PlanEntry {
     const lines = eligible as number[];
     const m = lines.length;
     if (m === 1) {
@@ -212,7 +227,7 @@ export function pricePlanPrefix(
     const lines = mergeSorted(eligible, reward);
     consumedUnits ??= new Array<number>(cart.unitPrice.length).fill(0);
     const used = consumedUnits;
-    const bogoLines = toBogoLines(cart, lines, eligible, reward, a.percentOffBps, policy.minimumUnitPrice, used);
+    const bogoLines = toBogoLines(cart, lines, eligible, reward, a.percentOffBps, a.amountOff ?? null, policy.minimumUnitPrice, used);
     const match = matchBogo(bogoLines, a.buy, a.get, a.maxApplications);
     const amounts = new Array<number>(lines.length).fill(0);
     let amount = 0;
@@ -224,19 +239,89 @@ export function pricePlanPrefix(
       amounts[k] = Math.min(bogoLines[k].rewardValue * units, remaining[i] - floors[i]);
       amount += amounts[k];
     }
-    if (a.maxDiscount !== null && a.maxDiscount < amount) {
-      return { discount: d, amount: a.maxDiscount, lines, amounts: allocateByWeights(a.maxDiscount, amounts) };
+    return capped(d, a.maxDiscount, lines, amounts, amount);
+  }
+
+  /** `fixed` per unit: value off each chosen eligible unit, at most each line's headroom. */
+  function pricePerUnit(d: PlanRule, a: Extract<PricingAction, { type: 'fixed' }>, eligible: readonly number[]): PlanEntry {
+    const lines = eligible as number[];
+    const chosen = chooseUnits(lines.map((i) => ({ unitPrice: cart.unitPrice[i], available: cart.quantity[i] })), a.maxUnits ?? null);
+    const amounts = new Array<number>(lines.length).fill(0);
+    let amount = 0;
+    for (let k = 0; k < lines.length; k++) {
+      if (chosen[k] === 0) continue;
+      const i = lines[k];
+      amounts[k] = Math.max(0, Math.min(a.amount * chosen[k], remaining[i] - floors[i]));
+      amount += amounts[k];
     }
+    return capped(d, a.maxDiscount, lines, amounts, amount);
+  }
+
+  /**
+   * `price`: eligible units no bogo, bundle or earlier set price took are sold at the price (units
+   * at or below it get nothing); the units it sets are taken, so a later set price does not set
+   * them again.
+   */
+  function priceSet(d: PlanRule, a: Extract<PricingAction, { type: 'price' }>, eligible: readonly number[]): PlanEntry {
+    const lines = eligible as number[];
+    consumedUnits ??= new Array<number>(cart.unitPrice.length).fill(0);
+    const used = consumedUnits;
+    const chosen = chooseUnits(lines.map((i) => ({ unitPrice: cart.unitPrice[i], available: cart.quantity[i] - used[i] })), a.maxUnits, a.price);
+    const amounts = new Array<number>(lines.length).fill(0);
+    let amount = 0;
+    for (let k = 0; k < lines.length; k++) {
+      if (chosen[k] === 0) continue;
+      const i = lines[k];
+      used[i] += chosen[k];
+      amounts[k] = Math.max(0, Math.min(chosen[k] * (cart.unitPrice[i] - a.price), remaining[i] - floors[i]));
+      amount += amounts[k];
+    }
+    return capped(d, a.maxDiscount, lines, amounts, amount);
+  }
+
+  /** `bundle`: groups of `quantity` units for `price`, consuming their units like a bogo. */
+  function priceBundle(d: PlanRule, a: Extract<PricingAction, { type: 'bundle' }>, eligible: readonly number[]): PlanEntry {
+    const lines = eligible as number[];
+    consumedUnits ??= new Array<number>(cart.unitPrice.length).fill(0);
+    const used = consumedUnits;
+    const match = matchBundle(
+      lines.map((i) => ({
+        unitPrice: cart.unitPrice[i],
+        available: cart.quantity[i] - used[i],
+        unitFloor: unitFloor(cart, i, policy.minimumUnitPrice),
+        headroom: remaining[i] - floors[i],
+      })),
+      a.quantity,
+      a.price,
+      a.maxApplications,
+    );
+    let amount = 0;
+    for (let k = 0; k < lines.length; k++) {
+      used[lines[k]] += match.consumed[k];
+      amount += match.amounts[k];
+    }
+    return capped(d, a.maxDiscount, lines, match.amounts, amount);
+  }
+
+  /** The entry, with maxDiscount spread over its per-line amounts (largest remainder) when it binds. */
+  function capped(d: PlanRule, maxDiscount: number | null, lines: number[], amounts: number[], amount: number): PlanEntry {
+    if (maxDiscount !== null && maxDiscount < amount) return { discount: d, amount: maxDiscount, lines, amounts: allocateByWeights(maxDiscount, amounts) };
     return { discount: d, amount, lines, amounts };
   }
 }
 
+/** A unit's floor: min(unitPrice, minimumUnitPrice) on a cannabis line, else 0. */
+function unitFloor(cart: PricingCart, i: number, minimumUnitPrice: number): number {
+  return cart.cannabis[i] ? Math.min(cart.unitPrice[i], minimumUnitPrice) : 0;
+}
+
 /**
- * The discount one reward unit gets: round-half-up(unitPrice x percentOff / 100), at most the
- * unit price less its floor (a "free" cannabis unit still costs the minimum unit price).
+ * The discount one reward unit gets: round-half-up(unitPrice x percentOff / 100), or `amountOff`
+ * when given, at most the unit price less its floor (a "free" cannabis unit still costs the
+ * minimum unit price).
  */
-export function bogoRewardValue(unitPrice: number, cannabis: boolean, percentOffBps: number, minimumUnitPrice: number): number {
-  const perUnit = mulDivHalfUp(unitPrice, percentOffBps, 10000);
+export function bogoRewardValue(unitPrice: number, cannabis: boolean, percentOffBps: number, minimumUnitPrice: number, amountOff: number | null = null): number {
+  const perUnit = amountOff !== null ? amountOff : mulDivHalfUp(unitPrice, percentOffBps, 10000);
   const unitFloor = cannabis ? Math.min(unitPrice, minimumUnitPrice) : 0;
   return Math.min(perUnit, unitPrice - unitFloor);
 }
@@ -248,6 +333,7 @@ function toBogoLines(
   buySet: readonly number[],
   rewardSet: readonly number[],
   percentOffBps: number,
+  amountOff: number | null,
   minimumUnitPrice: number,
   used: readonly number[] | null,
 ): BogoLine[] {
@@ -258,7 +344,7 @@ function toBogoLines(
     available: cart.quantity[i] - (used ? used[i] : 0),
     inBuySet: inBuy === null || inBuy.has(i),
     inRewardSet: inReward === null || inReward.has(i),
-    rewardValue: bogoRewardValue(cart.unitPrice[i], cart.cannabis[i], percentOffBps, minimumUnitPrice),
+    rewardValue: bogoRewardValue(cart.unitPrice[i], cart.cannabis[i], percentOffBps, minimumUnitPrice, amountOff),
   }));
 }
 
@@ -269,8 +355,9 @@ export function bogoCartCounts(
   rewardSet: readonly number[],
   percentOffBps: number,
   minimumUnitPrice: number,
+  amountOff: number | null = null,
 ): BogoCounts {
-  return bogoCounts(toBogoLines(cart, mergeSorted(buySet, rewardSet), buySet, rewardSet, percentOffBps, minimumUnitPrice, null));
+  return bogoCounts(toBogoLines(cart, mergeSorted(buySet, rewardSet), buySet, rewardSet, percentOffBps, amountOff, minimumUnitPrice, null));
 }
 
 /** Union of two ascending index lists, ascending. */
