@@ -15,6 +15,7 @@ import {
   toEpoch,
   wallToEpoch,
 } from '../domain/time.js';
+import { formatMoney } from '../domain/money.js';
 import { ITEM_ATTRIBUTES } from '../domain/types.js';
 import type {
   CompiledDiscount,
@@ -30,6 +31,7 @@ import type {
   RuleDocument,
   ScheduleInfo,
   Severity,
+  TierTable,
   StorePolicy,
   StorePolicyDocument,
 } from '../domain/types.js';
@@ -388,13 +390,15 @@ function meaningChecks(doc: Record<string, unknown>, src: SourceDocument, policy
     if (doc.id !== fileId) error(['id'], 'id_mismatch', `id '${doc.id}' does not match the file name '${fileId}'`);
     if ((RESERVED_IDS as readonly string[]).includes(doc.id)) error(['id'], 'reserved_id', `id '${doc.id}' is reserved (${RESERVED_IDS.join(', ')})`);
   }
-  const keys: ('minPurchase' | 'maxDiscount' | 'value')[] = doc.type === 'fixed' ? ['value', 'minPurchase', 'maxDiscount'] : ['minPurchase', 'maxDiscount'];
-  for (const key of keys) {
-    const v = doc[key];
-    // Out-of-range and non-finite values are the schema's to report; this is about decimals only.
+  // Out-of-range and non-finite values are the schema's to report; this is about decimals only.
+  const amount = (pointer: (string | number)[], v: unknown) => {
     if (typeof v === 'number' && Number.isFinite(v) && v >= 0 && v <= 1e9 && decimalToScaled(v, policy.minorDigits) === null)
-      error([key], 'rule_schema_error', `${key}: ${v} has more decimals than ${policy.currency} allows (${policy.minorDigits})`);
-  }
+      error(pointer, 'rule_schema_error', `${describe(pointer)}: ${v} has more decimals than ${policy.currency} allows (${policy.minorDigits})`);
+  };
+  const keys: ('minPurchase' | 'maxDiscount' | 'value')[] = doc.type === 'fixed' || doc.type === 'price' ? ['value', 'minPurchase', 'maxDiscount'] : ['minPurchase', 'maxDiscount'];
+  for (const key of keys) amount([key], doc[key]);
+  if (isObject(doc.bundle)) amount(['bundle', 'price'], doc.bundle.price);
+  if (isObject(doc.bogo)) amount(['bogo', 'amountOff'], doc.bogo.amountOff);
   // Percentages are exact basis points: at most 2 decimals, checked exactly (the schema's
   // multipleOf tolerates float noise such as 10.000000000001).
   const percent = (pointer: (string | number)[], v: unknown) => {
@@ -404,6 +408,7 @@ function meaningChecks(doc: Record<string, unknown>, src: SourceDocument, policy
   if (doc.type === 'percentage') percent(['value'], doc.value);
   if (isObject(doc.bogo)) percent(['bogo', 'percentOff'], doc.bogo.percentOff);
   if (isObject(doc.funding)) percent(['funding', 'percent'], doc.funding.percent);
+  pricingChecks(doc, policy, error, (pointer, code, message) => out.push(diag(src, pointer, code, message, 'warning')), amount, percent);
   if (policy.neverDiscount && isObject(doc.appliesTo) && onlyNeverDiscounted(doc.appliesTo as ItemSelector, policy.neverDiscount))
     out.push(
       diag(src, ['appliesTo'], 'never_discounted_only', `appliesTo can only match lines the store never discounts (store.yaml neverDiscount), so this discount never applies`, 'warning'),
@@ -426,6 +431,73 @@ function meaningChecks(doc: Record<string, unknown>, src: SourceDocument, policy
   if (isObject(doc.conditions)) checkConditions(doc.conditions, ['conditions'], error);
 }
 
+/**
+ * The pricing terms' meaning: tiers (one kind, one of minQuantity or minSubtotal per tier, strictly
+ * increasing, not together with value), maxUnits only where units are chosen, one of percentOff and
+ * amountOff; warnings where a tier gives less than the one below it, or where the store's floor
+ * keeps a set or bundle price from ever being reached on cannabis lines.
+ */
+function pricingChecks(
+  doc: Record<string, unknown>,
+  policy: StorePolicy,
+  error: Report,
+  warn: Report,
+  amount: (pointer: (string | number)[], v: unknown) => void,
+  percent: (pointer: (string | number)[], v: unknown) => void,
+): void {
+  const money = (m: number) => formatMoney(m, policy.currency, policy.minorDigits);
+  const floor = policy.minimumUnitPrice;
+  if (Array.isArray(doc.tiers) && (doc.type === 'percentage' || doc.type === 'fixed')) {
+    if (doc.value !== undefined) error(['value'], 'invalid_pricing', `value: not allowed with tiers (each tier has its own value); remove value or tiers`);
+    let kind: 'minQuantity' | 'minSubtotal' | null = null;
+    let kindAt = -1;
+    let prev: { at: number; min: number; value: number } | null = null;
+    doc.tiers.forEach((t, i) => {
+      if (!isObject(t)) return;
+      const has = (['minQuantity', 'minSubtotal'] as const).filter((k) => k in t);
+      if (has.length !== 1) {
+        const why = has.length === 0 ? 'needs minQuantity (units) or minSubtotal (an amount)' : 'has both minQuantity and minSubtotal; give one';
+        error(['tiers', i], 'invalid_pricing', `tiers[${i}]: ${why}`);
+        return;
+      }
+      const k = has[0];
+      if (kind === null) {
+        kind = k;
+        kindAt = i;
+      } else if (k !== kind) {
+        error(['tiers', i, k], 'invalid_pricing', `tiers[${i}].${k}: every tier must count the same way; tiers[${kindAt}] uses ${kind}`);
+        return;
+      }
+      if (k === 'minSubtotal') amount(['tiers', i, 'minSubtotal'], t.minSubtotal);
+      if (doc.type === 'percentage') percent(['tiers', i, 'value'], t.value);
+      else amount(['tiers', i, 'value'], t.value);
+      const min = t[k];
+      const value = t.value;
+      if (typeof min !== 'number' || typeof value !== 'number') return;
+      if (prev && min <= prev.min)
+        error(['tiers', i, k], 'invalid_pricing', `tiers[${i}].${k}: ${min} is not above tiers[${prev.at}].${k} (${prev.min}); tiers must be strictly increasing`);
+      else if (prev && value <= prev.value)
+        warn(['tiers', i, 'value'], 'tier_value_decreasing', `tiers[${i}].value: ${value} is not above tiers[${prev.at}].value (${prev.value}), so buying more does not save more`);
+      prev = { at: i, min, value };
+    });
+  }
+  if (doc.maxUnits !== undefined && doc.type === 'fixed' && doc.per !== 'unit')
+    error(['maxUnits'], 'invalid_pricing', `maxUnits: needs per: unit (a fixed amount off the lines together has no units to choose)`);
+  if (isObject(doc.bogo) && 'percentOff' in doc.bogo && 'amountOff' in doc.bogo)
+    error(['bogo', 'amountOff'], 'invalid_pricing', `bogo.amountOff: give percentOff or amountOff, not both`);
+  if (floor > 0 && doc.type === 'price' && typeof doc.value === 'number') {
+    const price = decimalToScaled(doc.value, policy.minorDigits);
+    if (price !== null && price < floor)
+      warn(['value'], 'floor_above_price', `value: ${money(price)} is below the store's minimumUnitPrice (${money(floor)}): cannabis units stop at ${money(floor)}`);
+  }
+  if (floor > 0 && doc.type === 'bundle' && isObject(doc.bundle) && typeof doc.bundle.price === 'number' && Number.isInteger(doc.bundle.quantity)) {
+    const price = decimalToScaled(doc.bundle.price, policy.minorDigits);
+    const q = doc.bundle.quantity as number;
+    if (price !== null && price < q * floor)
+      warn(['bundle', 'price'], 'floor_above_price', `bundle.price: ${money(price)} is below ${q} x the store's minimumUnitPrice (${money(q * floor)}): a group of cannabis units costs at least that`);
+  }
+}
+
 /** Builds a discount from a document that passed every check. */
 function buildDiscount(doc: RuleDocument, src: SourceDocument, policy: StorePolicy): CompiledDiscount {
   const minor = (v: number | undefined) => (v === undefined ? null : decimalToScaled(v, policy.minorDigits)!);
@@ -433,25 +505,57 @@ function buildDiscount(doc: RuleDocument, src: SourceDocument, policy: StorePoli
   const maxDiscount = minor(doc.maxDiscount);
   let action: PricingAction;
   let sortValue = 0;
+  // A tiered rule ranks (and is priced, until a cart picks its tier) by its first tier's value.
+  const tierTable = (scale: (v: number) => number): TierTable | undefined =>
+    doc.tiers && {
+      kind: doc.tiers[0].minQuantity !== undefined ? 'quantity' : 'subtotal',
+      tiers: doc.tiers.map((t) => ({ min: t.minQuantity ?? minor(t.minSubtotal)!, value: scale(t.value) })),
+    };
   if (doc.type === 'percentage') {
-    const rateBps = decimalToScaled(doc.value!, 2)!;
-    action = { type: 'percentage', rateBps, maxDiscount };
+    const table = tierTable((v) => decimalToScaled(v, 2)!);
+    const rateBps = table ? table.tiers[0].value : decimalToScaled(doc.value!, 2)!;
+    action = table ? { type: 'percentage', rateBps, maxDiscount, tiers: table } : { type: 'percentage', rateBps, maxDiscount };
     sortValue = rateBps;
   } else if (doc.type === 'fixed') {
-    const amount = minor(doc.value)!;
-    action = { type: 'fixed', amount, maxDiscount };
+    const table = tierTable((v) => minor(v)!);
+    const amount = table ? table.tiers[0].value : minor(doc.value)!;
+    const fixed: Extract<PricingAction, { type: 'fixed' }> = { type: 'fixed', amount, maxDiscount };
+    if (doc.per === 'unit') fixed.perUnit = true;
+    if (doc.per === 'unit' && doc.maxUnits !== undefined) fixed.maxUnits = doc.maxUnits;
+    if (table) fixed.tiers = table;
+    action = fixed;
     sortValue = amount;
+  } else if (doc.type === 'price') {
+    const price = minor(doc.value)!;
+    action = { type: 'price', price, maxUnits: doc.maxUnits ?? null, maxDiscount };
+    // The lowest set price first (the largest saving per unit).
+    sortValue = -price;
+  } else if (doc.type === 'bundle') {
+    const b = doc.bundle!;
+    action = { type: 'bundle', quantity: b.quantity, price: minor(b.price)!, maxApplications: b.maxApplications ?? null, maxDiscount };
   } else {
     const b = doc.bogo!;
-    action = {
-      type: 'bogo',
-      buy: b.buy,
-      get: b.get,
-      percentOffBps: decimalToScaled(b.percentOff ?? 100, 2)!,
-      maxApplications: b.maxApplications ?? null,
-      maxDiscount,
-      rewardAppliesTo: selector(b.rewardAppliesTo ?? doc.appliesTo),
-    };
+    action =
+      b.amountOff !== undefined
+        ? {
+            type: 'bogo',
+            buy: b.buy,
+            get: b.get,
+            percentOffBps: 0,
+            amountOff: minor(b.amountOff)!,
+            maxApplications: b.maxApplications ?? null,
+            maxDiscount,
+            rewardAppliesTo: selector(b.rewardAppliesTo ?? doc.appliesTo),
+          }
+        : {
+            type: 'bogo',
+            buy: b.buy,
+            get: b.get,
+            percentOffBps: decimalToScaled(b.percentOff ?? 100, 2)!,
+            maxApplications: b.maxApplications ?? null,
+            maxDiscount,
+            rewardAppliesTo: selector(b.rewardAppliesTo ?? doc.appliesTo),
+          };
   }
   const tiers = doc.customer?.tiers ? [...new Set(doc.customer.tiers.map((t) => t.trim().toLowerCase()))].sort() : null;
   const groups = doc.customer?.groups ? [...new Set(doc.customer.groups.map((g) => g.trim().toLowerCase()))].sort() : null;
@@ -562,7 +666,7 @@ function isObject(v: unknown): v is Record<string, unknown> {
 // ---------------------------------------------------------------------------
 // The json-rules-engine rule: one named top-level condition per eligibility check, in the order
 // the reasons are reported. Internal facts: clock, session, usage (params.discountId),
-// bogo (params.discountId); user facts: cart, customer, time.
+// items, bogo, units and minimum (params.discountId); user facts: cart, customer, time.
 
 function buildEngineRule(d: CompiledDiscount, conditions: ConditionNode | null, policy: StorePolicy): EngineRule {
   const checks: EngineCondition[] = [];
@@ -610,8 +714,21 @@ function buildEngineRule(d: CompiledDiscount, conditions: ConditionNode | null, 
   // Decided on the lines the selector matches after exclude and neverDiscount (internal fact `items`).
   if (d.appliesTo || policy.neverDiscount)
     checks.push({ name: 'NO_ELIGIBLE_ITEMS', fact: 'items', params, operator: 'greaterThanInclusive', value: 1 });
-  if (d.action.type === 'bogo')
-    checks.push({ name: 'QUANTITY_NOT_MET', fact: 'bogo', params, operator: 'greaterThanInclusive', value: 1 });
+  // Tiers: the first tier's minimum, counted on the eligible lines of the untouched cart (internal
+  // fact `minimum`: units priced above 0, or their subtotal; never-discounted lines only when they
+  // count toward minimums).
+  const a = d.action;
+  if ((a.type === 'percentage' || a.type === 'fixed') && a.tiers)
+    checks.push({
+      name: a.tiers.kind === 'quantity' ? 'MIN_QUANTITY_NOT_MET' : 'MIN_PURCHASE_NOT_MET',
+      fact: 'minimum',
+      params,
+      operator: 'greaterThanInclusive',
+      value: a.tiers.tiers[0].min,
+    });
+  if (a.type === 'bogo') checks.push({ name: 'QUANTITY_NOT_MET', fact: 'bogo', params, operator: 'greaterThanInclusive', value: 1 });
+  // A bundle needs `quantity` eligible units priced above 0 (internal fact `units`).
+  if (a.type === 'bundle') checks.push({ name: 'QUANTITY_NOT_MET', fact: 'units', params, operator: 'greaterThanInclusive', value: a.quantity });
   if (conditions) {
     const c = toEngineCondition(conditions);
     checks.push('fact' in c ? { all: [c], name: 'CONDITIONS_NOT_MET' } : { ...c, name: 'CONDITIONS_NOT_MET' });
