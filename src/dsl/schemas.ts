@@ -74,7 +74,8 @@ export function schemaIssues(errors: readonly ErrorObject[] | null | undefined, 
           break;
         }
         const type = (valueAt(data, pointer) as { type?: unknown } | undefined)?.type;
-        const because = pointer.length === 0 && (missing === 'bogo' || missing === 'value') && typeof type === 'string' ? ` (type is ${type})` : '';
+        const tiered = missing === 'value' && (type === 'percentage' || type === 'fixed') ? ': give value or tiers' : '';
+        const because = pointer.length === 0 && (missing === 'bogo' || missing === 'bundle' || missing === 'value') && typeof type === 'string' ? ` (type is ${type}${tiered})` : '';
         message = `${at}: missing required property '${missing}'${because}`;
         break;
       }
