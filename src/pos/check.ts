@@ -21,7 +21,11 @@ export function checkPos(doc: Record<string, unknown>, profile: PosProfile, repo
     report(['pos', 'discountId'], 'pos_discount_id_not_used', `${who} does not use a POS discount ID; this one is ignored`, 'warning');
 
   if (typeof doc.type === 'string' && !(caps.types as readonly string[]).includes(doc.type))
-    report(['type'], 'pos_type_unsupported', `${who} supports only ${caps.types.join(' and ')} discounts, not ${doc.type}`, 'error');
+    report(['type'], 'pos_type_unsupported', `${who} supports only ${list(caps.types)} discounts, not ${doc.type}`, 'error');
+  if (Array.isArray(doc.tiers) && !caps.pricing.includes('tiers'))
+    report(['tiers'], 'pos_type_unsupported', `${who} cannot represent tiered discounts (tiers); the POS can only apply one fixed value`, 'error');
+  if (doc.per === 'unit' && !caps.pricing.includes('per-unit'))
+    report(['per'], 'pos_type_unsupported', `${who} cannot take an amount off each unit (per: unit)`, 'error');
 
   // Selector lists the POS cannot express (appliesTo and a bogo's rewardAppliesTo).
   const selectors: [unknown, (string | number)[]][] = [[doc.appliesTo, ['appliesTo']]];
@@ -39,6 +43,10 @@ export function checkPos(doc: Record<string, unknown>, profile: PosProfile, repo
     for (const pointer of cartFactLeaves(doc.conditions, ['conditions']))
       report([...pointer, 'fact'], 'pos_cart_level_unsupported', `${who} cannot apply conditions on the cart`, 'error');
   }
+}
+
+function list(items: readonly string[]): string {
+  return items.length <= 2 ? items.join(' and ') : `${items.slice(0, -1).join(', ')} and ${items[items.length - 1]}`;
 }
 
 /** Pointers to condition leaves over the `cart` fact. */

@@ -10,6 +10,10 @@ export type PosMode = (typeof POS_MODES)[number];
 export const POS_SELECTORS = ['brands', 'vendors', 'tags', 'exclude'] as const;
 export type PosSelector = (typeof POS_SELECTORS)[number];
 
+/** Pricing forms beyond the plain type that a POS may or may not express. */
+export const POS_PRICING = ['tiers', 'per-unit'] as const;
+export type PosPricing = (typeof POS_PRICING)[number];
+
 export type PosAction = 'apply-pos-discount' | 'trigger-reward' | 'apply-manual-amount' | 'record-only';
 
 export interface ModeCapabilities {
@@ -19,6 +23,8 @@ export interface ModeCapabilities {
   discountId: 'required' | 'recommended' | 'unused';
   /** Discount types the POS can represent. */
   types: readonly DiscountType[];
+  /** Tiered values (`tiers`) and an amount off each unit (`per: unit`), where the POS can represent them. */
+  pricing: readonly PosPricing[];
   /** Whether the POS can express cart-level requirements (minimum purchase, conditions over the cart). */
   cartLevel: boolean;
   /** Selector lists beyond categories and products that the POS can express. */
@@ -31,7 +37,8 @@ export const MODE_CAPABILITIES: Record<PosMode, ModeCapabilities> = {
   mirror: {
     action: 'apply-pos-discount',
     discountId: 'required',
-    types: ['percentage', 'fixed', 'bogo'],
+    types: ['percentage', 'fixed', 'bogo', 'price', 'bundle'],
+    pricing: ['tiers', 'per-unit'],
     cartLevel: true,
     selectors: ['brands', 'vendors', 'tags', 'exclude'],
     summary: 'created in both places and linked by the POS discount ID',
@@ -39,7 +46,8 @@ export const MODE_CAPABILITIES: Record<PosMode, ModeCapabilities> = {
   'trigger-reward': {
     action: 'trigger-reward',
     discountId: 'required',
-    types: ['percentage', 'fixed', 'bogo'],
+    types: ['percentage', 'fixed', 'bogo', 'price', 'bundle'],
+    pricing: ['tiers', 'per-unit'],
     cartLevel: true,
     selectors: ['brands', 'vendors', 'tags'],
     summary: 'created in the POS; the engine triggers it at redemption through its ID',
@@ -48,6 +56,7 @@ export const MODE_CAPABILITIES: Record<PosMode, ModeCapabilities> = {
     action: 'apply-manual-amount',
     discountId: 'unused',
     types: ['percentage', 'fixed'],
+    pricing: [],
     cartLevel: false,
     selectors: [],
     summary: 'only static $ off and % off, no cart-level requirements; the engine sends the amount',
@@ -55,7 +64,8 @@ export const MODE_CAPABILITIES: Record<PosMode, ModeCapabilities> = {
   'mirror-no-redemption': {
     action: 'record-only',
     discountId: 'recommended',
-    types: ['percentage', 'fixed', 'bogo'],
+    types: ['percentage', 'fixed', 'bogo', 'price', 'bundle'],
+    pricing: ['tiers', 'per-unit'],
     cartLevel: true,
     selectors: ['brands', 'vendors', 'tags', 'exclude'],
     summary: "exists in both, not redeemed in the POS; the engine's record is the redemption",
@@ -64,6 +74,7 @@ export const MODE_CAPABILITIES: Record<PosMode, ModeCapabilities> = {
     action: 'apply-manual-amount',
     discountId: 'unused',
     types: ['percentage', 'fixed'],
+    pricing: [],
     cartLevel: true,
     selectors: ['brands', 'vendors', 'tags', 'exclude'],
     summary: 'managed only here: static $ off and % off; the engine sends the amount',
