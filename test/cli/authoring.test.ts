@@ -69,7 +69,7 @@ describe('test files are recognised everywhere', () => {
     const all = await run(['validate', 'rules'], { cwd: dir });
     expect(all.code).toBe(1);
     expect(all.stdout.split('\n').filter(Boolean).every((l) => l.startsWith('rules/tests/bad.test.yaml:'))).toBe(true);
-    expect(all.stderr).toBe('8 rule file(s), 2 test file(s): 4 error(s), 0 warning(s)\n');
+    expect(all.stderr).toBe('12 rule file(s), 2 test file(s): 4 error(s), 0 warning(s)\n');
   });
   it('a test file placed directly in rules/ is test_file_misplaced, not id_mismatch', async () => {
     const dir = tempRules('discounts-authoring-');
@@ -115,9 +115,9 @@ describe('discounts test: failures are counted, diagnostics printed once', () =>
         "rules/spring.yaml:5:1: error duplicate_code: code 'save5' is also used by rules/save5.yaml as 'SAVE5' (codes are case-insensitive)\n",
     );
     expect(r.stdout).toBe(
-      'FAIL rules/tests/demo.test.yaml: 23 case(s) not run: the rules in rules have errors\n' +
+      'FAIL rules/tests/demo.test.yaml: 31 case(s) not run: the rules in rules have errors\n' +
         'FAIL rules/tests/more.test.yaml: 1 case(s) not run: the rules in rules have errors\n' +
-        '0 passed, 24 failed\n',
+        '0 passed, 32 failed\n',
     );
   });
   it('a malformed test file is one failure, with its schema error at file:line:col', async () => {
@@ -131,7 +131,7 @@ describe('discounts test: failures are counted, diagnostics printed once', () =>
     expect(r.stdout).toBe(
       'FAIL rules/tests/bad.test.yaml: not run: the test file has errors\n' +
         'FAIL rules/tests/syntax.test.yaml: not run: the test file has errors\n' +
-        '23 passed, 2 failed\n',
+        '31 passed, 2 failed\n',
     );
   });
   it('a case without expect can never pass silently', async () => {

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { repo, run, tempRules } from './helpers.js';
 
 /** The number of cases in rules/tests/demo.test.yaml. */
-const DEMO_CASES = 23;
+const DEMO_CASES = 31;
 
 
 describe('discounts validate', () => {
@@ -16,7 +16,7 @@ describe('discounts validate', () => {
     const r = await run(['validate']);
     expect(r.code).toBe(0);
     expect(r.stdout).toBe('');
-    expect(r.stderr).toBe('8 rule file(s), 1 test file(s): 0 error(s), 0 warning(s)\n');
+    expect(r.stderr).toBe('12 rule file(s), 1 test file(s): 0 error(s), 0 warning(s)\n');
   });
   it('prints sorted diagnostics and exits 1 on errors; --json gives the same as data', async () => {
     const cwd = join(repo, 'test/cases/diag-meaning');
@@ -112,10 +112,10 @@ describe('discounts evaluate', () => {
   });
   it('reads the cart from stdin and uses the clock when there is no `at`', async () => {
     const cart = { lines: [{ id: 'p', productId: 'pr', category: 'pre-rolls', unitPrice: 800, quantity: 2 }] };
-    // The clock says Friday 2026-11-20 12:00 in Los Angeles: no happy hour.
+    // The clock says Friday 2026-11-20 12:00 in Los Angeles: no happy hour, but Friday's $5 pre-rolls.
     const r = await run(['evaluate', '--rules', 'rules', '-'], { stdin: JSON.stringify(cart) });
     expect(r.code).toBe(0);
-    expect(JSON.parse(r.stdout).applied).toEqual([]);
+    expect(JSON.parse(r.stdout).applied.map((a: { discountId: string; amount: number }) => [a.discountId, a.amount])).toEqual([['prerolls-5-fridays', 600]]);
   });
   it('applies --usage counts', async () => {
     const dir = tempRules();
