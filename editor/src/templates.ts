@@ -41,6 +41,42 @@ export const TEMPLATES: readonly Template[] = [
       `${head(id, name, 'Buy two, the cheapest third item is half price.')}type: bogo\nappliesTo:\n  categories: [pre-rolls]\nstackable: true\nbogo:\n  buy: 2\n  get: 1\n  percentOff: 50\n  maxApplications: 2\n`,
   },
   {
+    key: 'bogo-amount',
+    label: 'Buy X, get $ off Y',
+    text: (id, name) =>
+      `${head(id, name, 'Buy a vape, get $5.00 off a battery (the cheapest first).')}type: bogo\nappliesTo:\n  categories: [vapes]\nstackable: true\nbogo:\n  buy: 1\n  get: 1\n  amountOff: 5\n  rewardAppliesTo:\n    categories: [accessories]\n`,
+  },
+  {
+    key: 'per-unit',
+    label: '$ off each item',
+    text: (id, name) =>
+      `${head(id, name, 'An amount off every eligible item, the most expensive first when maxUnits limits it.')}type: fixed\nvalue: 2\nper: unit\nmaxUnits: 6\nappliesTo:\n  categories: [pre-rolls]\nstackable: true\n`,
+  },
+  {
+    key: 'set-price',
+    label: 'Set price',
+    text: (id, name) =>
+      `${head(id, name, 'Every eligible item priced above this sells at it.')}type: price\nvalue: 5\nappliesTo:\n  categories: [pre-rolls]\nschedule:\n  days: [fri]\n`,
+  },
+  {
+    key: 'bundle',
+    label: 'Mix and match bundle',
+    text: (id, name) =>
+      `${head(id, name, 'Any 3 eligible items for one price, grouped from the most expensive.')}type: bundle\nbundle:\n  quantity: 3\n  price: 25\nappliesTo:\n  categories: [edibles]\n`,
+  },
+  {
+    key: 'volume-tiers',
+    label: 'Volume tiers',
+    text: (id, name) =>
+      `${head(id, name, 'The more eligible items, the bigger the percentage.')}type: percentage\ntiers:\n  - minQuantity: 3\n    value: 10\n  - minQuantity: 5\n    value: 15\nappliesTo:\n  categories: [edibles]\nstackable: true\n`,
+  },
+  {
+    key: 'spend-tiers',
+    label: 'Spend tiers',
+    text: (id, name) =>
+      `${head(id, name, 'Spend more, save more: the highest tier reached applies.')}type: fixed\ntiers:\n  - minSubtotal: 100\n    value: 15\n  - minSubtotal: 200\n    value: 40\n`,
+  },
+  {
     key: 'happy-hour',
     label: 'Happy hour',
     text: (id, name) =>

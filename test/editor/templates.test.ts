@@ -16,8 +16,21 @@ const demo = readdirSync(RULES)
 const store = { path: 'rules/store.yaml', text: readFileSync(join(RULES, 'store.yaml'), 'utf8') };
 
 describe('templates', () => {
-  it('are the six kinds the issue lists', () => {
-    expect(TEMPLATES.map((t) => t.key)).toEqual(['percentage', 'fixed', 'bogo', 'happy-hour', 'loyalty', 'promo-code']);
+  it('are the six kinds the editor issue lists, and one per issue 14 type', () => {
+    expect(TEMPLATES.map((t) => t.key)).toEqual([
+      'percentage',
+      'fixed',
+      'bogo',
+      'bogo-amount',
+      'per-unit',
+      'set-price',
+      'bundle',
+      'volume-tiers',
+      'spend-tiers',
+      'happy-hour',
+      'loyalty',
+      'promo-code',
+    ]);
   });
 
   for (const t of TEMPLATES) {
