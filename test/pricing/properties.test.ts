@@ -78,11 +78,18 @@ function storeText(s: StoreSpec): string {
 }
 
 interface RuleSpec {
-  type: 'percentage' | 'fixed' | 'bogo';
+  type: 'percentage' | 'fixed' | 'bogo' | 'price' | 'bundle';
   /** percentage: rate in basis points (value = bps / 100) */
   bps: number;
-  /** fixed: amount in minor units (value = cents / 100) */
+  /** fixed: amount in minor units (value = cents / 100); price: the set price */
   cents: number;
+  /** fixed only: per: unit */
+  perUnit: boolean;
+  /** fixed per unit and price: maxUnits */
+  maxUnits: number | null;
+  /** percentage and fixed: tiers instead of value (min: units or minor units; value: bps or minor units) */
+  valueTiers: { kind: 'quantity' | 'subtotal'; tiers: { min: number; value: number }[] } | null;
+  bundle: { quantity: number; priceCents: number; maxApplications: number | null };
   code: string | null;
   appliesTo: ItemSelector | null;
   minPurchaseCents: number | null;
@@ -91,7 +98,7 @@ interface RuleSpec {
   priority: number | null;
   tiers: string[] | null;
   enabled: boolean | null;
-  bogo: { buy: number; get: number; percentOffBps: number | null; maxApplications: number | null; rewardAppliesTo: ItemSelector | null };
+  bogo: { buy: number; get: number; percentOffBps: number | null; amountOffCents: number | null; maxApplications: number | null; rewardAppliesTo: ItemSelector | null };
   /** minimum cart.subtotal (minor units) as a `conditions` tree, or null */
   conditionMinSubtotal: number | null;
   schedule: ScheduleSpec | null;
@@ -162,10 +169,30 @@ const selector: fc.Arbitrary<ItemSelector> = fc.oneof(
 const sometimes = <T,>(arb: fc.Arbitrary<T>, percent: number): fc.Arbitrary<T | null> =>
   fc.oneof({ weight: 100 - percent, arbitrary: fc.constant(null) }, { weight: percent, arbitrary: arb });
 
+/** 1 to 3 strictly increasing minimums with values (values may go down: a warning, not an error). */
+const valueTiers = fc
+  .tuple(fc.constantFrom('quantity' as const, 'subtotal' as const), fc.array(fc.integer({ min: 1, max: 10000 }), { minLength: 1, maxLength: 3 }))
+  .chain(([kind, values]) =>
+    fc
+      .uniqueArray(kind === 'quantity' ? fc.integer({ min: 1, max: 12 }) : fc.oneof(fc.integer({ min: 1, max: 60 }).map((d) => d * 1000), fc.integer({ min: 1, max: 100000 })), {
+        minLength: values.length,
+        maxLength: values.length,
+      })
+      .map((mins) => ({ kind, tiers: [...mins].sort((a, b) => a - b).map((min, i) => ({ min, value: values[i] })) })),
+  );
+
 const ruleSpec: fc.Arbitrary<RuleSpec> = fc.record({
-  type: fc.constantFrom('percentage' as const, 'fixed' as const, 'bogo' as const),
+  type: fc.constantFrom('percentage' as const, 'fixed' as const, 'bogo' as const, 'price' as const, 'bundle' as const),
   bps: fc.oneof(fc.integer({ min: 1, max: 100 }).map((p) => p * 100), fc.integer({ min: 1, max: 10000 }), fc.constant(10000)),
   cents: fc.oneof(fc.integer({ min: 1, max: 100 }).map((d) => d * 100), fc.integer({ min: 1, max: 50000 })),
+  perUnit: fc.boolean(),
+  maxUnits: sometimes(fc.integer({ min: 1, max: 6 }), 40),
+  valueTiers: sometimes(valueTiers, 30),
+  bundle: fc.record({
+    quantity: fc.integer({ min: 2, max: 4 }),
+    priceCents: fc.oneof(fc.integer({ min: 0, max: 300 }), fc.integer({ min: 0, max: 150000 })),
+    maxApplications: sometimes(fc.integer({ min: 1, max: 3 }), 40),
+  }),
   code: sometimes(fc.constantFrom('SAVE', 'Promo_1', 'vip-2', 'XYZ'), 35),
   appliesTo: sometimes(selector, 60),
   minPurchaseCents: sometimes(fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 100000 })), 30),
@@ -178,6 +205,7 @@ const ruleSpec: fc.Arbitrary<RuleSpec> = fc.record({
     buy: fc.integer({ min: 1, max: 3 }),
     get: fc.integer({ min: 1, max: 2 }),
     percentOffBps: sometimes(fc.oneof(fc.constant(10000), fc.constant(5000), fc.integer({ min: 1, max: 10000 })), 60),
+    amountOffCents: sometimes(fc.oneof(fc.integer({ min: 1, max: 500 }), fc.integer({ min: 1, max: 100000 })), 30),
     maxApplications: sometimes(fc.integer({ min: 1, max: 4 }), 50),
     rewardAppliesTo: sometimes(selector, 30),
   }),
@@ -199,8 +227,21 @@ const ruleCode = (spec: RuleSpec, i: number) => (spec.code === null ? null : `${
 
 function ruleDocument(spec: RuleSpec, i: number): Record<string, unknown> {
   const doc: Record<string, unknown> = { id: ruleId(i), name: `Rule ${i}`, type: spec.type };
-  if (spec.type === 'percentage') doc.value = spec.bps / 100;
-  if (spec.type === 'fixed') doc.value = spec.cents / 100;
+  const vt = tiersOf(spec);
+  if (vt)
+    doc.tiers = vt.tiers.map((t) => ({
+      [vt.kind === 'quantity' ? 'minQuantity' : 'minSubtotal']: vt.kind === 'quantity' ? t.min : t.min / 100,
+      value: spec.type === 'percentage' ? t.value / 100 : t.value / 100,
+    }));
+  else if (spec.type === 'percentage') doc.value = spec.bps / 100;
+  else if (spec.type === 'fixed' || spec.type === 'price') doc.value = spec.cents / 100;
+  if (spec.type === 'fixed' && spec.perUnit) doc.per = 'unit';
+  if (unitsChosen(spec) && spec.maxUnits !== null) doc.maxUnits = spec.maxUnits;
+  if (spec.type === 'bundle') {
+    const b: Record<string, unknown> = { quantity: spec.bundle.quantity, price: spec.bundle.priceCents / 100 };
+    if (spec.bundle.maxApplications !== null) b.maxApplications = spec.bundle.maxApplications;
+    doc.bundle = b;
+  }
   const code = ruleCode(spec, i);
   if (code !== null) doc.code = code;
   if (spec.appliesTo) doc.appliesTo = spec.appliesTo;
@@ -229,7 +270,8 @@ function ruleDocument(spec: RuleSpec, i: number): Record<string, unknown> {
   if (spec.enabled !== null) doc.enabled = spec.enabled;
   if (spec.type === 'bogo') {
     const b: Record<string, unknown> = { buy: spec.bogo.buy, get: spec.bogo.get };
-    if (spec.bogo.percentOffBps !== null) b.percentOff = spec.bogo.percentOffBps / 100;
+    if (spec.bogo.amountOffCents !== null) b.amountOff = spec.bogo.amountOffCents / 100;
+    else if (spec.bogo.percentOffBps !== null) b.percentOff = spec.bogo.percentOffBps / 100;
     if (spec.bogo.maxApplications !== null) b.maxApplications = spec.bogo.maxApplications;
     if (spec.bogo.rewardAppliesTo) b.rewardAppliesTo = spec.bogo.rewardAppliesTo;
     doc.bogo = b;
@@ -238,6 +280,13 @@ function ruleDocument(spec: RuleSpec, i: number): Record<string, unknown> {
     doc.conditions = { all: [{ fact: 'cart', path: '$.subtotal', operator: 'greaterThanInclusive', value: spec.conditionMinSubtotal }] };
   return doc;
 }
+
+/** The tiers a spec uses: only percentage and fixed have them. */
+function tiersOf(sp: RuleSpec): RuleSpec['valueTiers'] {
+  return sp.type === 'percentage' || sp.type === 'fixed' ? sp.valueTiers : null;
+}
+/** Whether the spec's type chooses units (maxUnits applies). */
+const unitsChosen = (sp: RuleSpec) => sp.type === 'price' || (sp.type === 'fixed' && sp.perUnit);
 
 function ruleSources(specs: readonly RuleSpec[]): RuleSource[] {
   return specs.map((s, i) =>
@@ -382,7 +431,7 @@ const selects = (s: Scenario, sel: ItemSelector | null, l: CartLine) => !neverDi
 /** The store cap's base: the subtotal of the lines the store discounts. */
 const capBase = (s: Scenario) => sum(s.req.lines.filter((l) => !neverDiscounted(s, l)).map((l) => l.unitPrice * l.quantity));
 
-const TYPE_RANK = { bogo: 0, percentage: 1, fixed: 2 } as const;
+const TYPE_RANK = { bogo: 0, bundle: 0, price: 1, percentage: 2, fixed: 3 } as const;
 
 function checkResponse(s: Scenario, res: EvaluateResponse): void {
   const { req, specs, store } = s;
@@ -444,27 +493,50 @@ function checkResponse(s: Scenario, res: EvaluateResponse): void {
     if (spec.tiers) expect(spec.tiers.map((t) => t.trim().toLowerCase())).toContain(req.customer?.tier?.trim().toLowerCase());
     if (spec.maxDiscountCents !== null) expect(a.amount).toBeLessThanOrEqual(spec.maxDiscountCents);
     const byId = new Map(req.lines.map((l) => [l.id, l]));
-    if (spec.type === 'percentage' || spec.type === 'fixed') {
+    const vt = tiersOf(spec);
+    const topValue = vt ? Math.max(...vt.tiers.map((t) => t.value)) : spec.type === 'percentage' ? spec.bps : spec.cents;
+    if (spec.type === 'percentage' || spec.type === 'fixed' || spec.type === 'price' || spec.type === 'bundle') {
       for (const x of a.allocations) expect(selects(s, spec.appliesTo, byId.get(x.lineId)!), `${a.discountId} on ${x.lineId}`).toBe(true);
       const eligible = req.lines.filter((l) => selects(s, spec.appliesTo, l));
+      const units = sum(eligible.map((l) => (l.unitPrice > 0 ? l.quantity : 0)));
       if (spec.type === 'percentage') {
         const eligibleSubtotal = sum(eligible.map((l) => l.unitPrice * l.quantity));
-        expect(a.amount).toBeLessThanOrEqual(halfUp(eligibleSubtotal, spec.bps, 10000));
-      } else expect(a.amount).toBeLessThanOrEqual(spec.cents);
+        expect(a.amount).toBeLessThanOrEqual(halfUp(eligibleSubtotal, topValue, 10000));
+      } else if (spec.type === 'fixed' && spec.perUnit) {
+        // Never more than the value on each chosen unit.
+        expect(a.amount).toBeLessThanOrEqual(topValue * Math.min(units, spec.maxUnits ?? Infinity));
+        for (const x of a.allocations) expect(x.amount).toBeLessThanOrEqual(topValue * byId.get(x.lineId)!.quantity);
+      } else if (spec.type === 'fixed') expect(a.amount).toBeLessThanOrEqual(topValue);
+      else if (spec.type === 'price') {
+        // Never below the set price: at most each unit's price above it.
+        for (const x of a.allocations) {
+          const l = byId.get(x.lineId)!;
+          expect(x.amount).toBeLessThanOrEqual(Math.max(0, l.unitPrice - spec.cents) * l.quantity);
+        }
+      } else {
+        // A bundle: at most the groups' prices above the bundle price; a group is at least 2 units.
+        const groups = Math.min(Math.floor(units / spec.bundle.quantity), spec.bundle.maxApplications ?? Infinity);
+        expect(groups).toBeGreaterThan(0);
+        // The most any `groups` groups can save: the most expensive groups x quantity units' prices, less the bundle price each.
+        const prices = eligible.flatMap((l) => (l.unitPrice > 0 ? Array.from({ length: Math.min(l.quantity, groups * spec.bundle.quantity) }, () => l.unitPrice) : []));
+        prices.sort((x, y) => y - x);
+        expect(a.amount).toBeLessThanOrEqual(sum(prices.slice(0, groups * spec.bundle.quantity)) - groups * spec.bundle.priceCents + (groups - 1) * spec.bundle.priceCents);
+      }
     } else {
       const rewardSel = spec.bogo.rewardAppliesTo ?? spec.appliesTo;
       for (const x of a.allocations) expect(selects(s, rewardSel, byId.get(x.lineId)!), `${a.discountId} on ${x.lineId}`).toBe(true);
       // Never more than the reward units possible: applications <= units / (buy + get), and <= maxApplications.
       const pct = spec.bogo.percentOffBps ?? 10000;
+      const off = (l: CartLine) => (spec.bogo.amountOffCents !== null ? Math.min(spec.bogo.amountOffCents, l.unitPrice) : halfUp(l.unitPrice, pct, 10000));
       const union = req.lines.filter((l) => selects(s, spec.appliesTo, l) || selects(s, rewardSel, l));
       const rewardLines = req.lines.filter((l) => selects(s, rewardSel, l));
-      const maxPerUnit = Math.max(0, ...rewardLines.map((l) => halfUp(l.unitPrice, pct, 10000)));
+      const maxPerUnit = Math.max(0, ...rewardLines.map(off));
       let applications = Math.floor(sum(union.map((l) => l.quantity)) / (spec.bogo.buy + spec.bogo.get));
       if (spec.bogo.maxApplications !== null) applications = Math.min(applications, spec.bogo.maxApplications);
       expect(a.amount).toBeLessThanOrEqual(applications * spec.bogo.get * maxPerUnit);
       for (const x of a.allocations) {
         const l = byId.get(x.lineId)!;
-        expect(x.amount).toBeLessThanOrEqual(halfUp(l.unitPrice, pct, 10000) * l.quantity);
+        expect(x.amount).toBeLessThanOrEqual(off(l) * l.quantity);
       }
     }
   }
@@ -476,8 +548,7 @@ function checkResponse(s: Scenario, res: EvaluateResponse): void {
   for (let k = 1; k < res.applied.length; k++) {
     const key = (id: string) => {
       const sp = specs[Number(id.slice(1))];
-      const value = sp.type === 'percentage' ? sp.bps : sp.type === 'fixed' ? sp.cents : 0;
-      return [TYPE_RANK[sp.type], -(sp.priority ?? 0), -value] as const;
+      return [TYPE_RANK[sp.type], -(sp.priority ?? 0), -specValue(sp)] as const;
     };
     const [a, b] = [key(res.applied[k - 1].discountId), key(res.applied[k].discountId)];
     const cmp = a[0] - b[0] || a[1] - b[1] || a[2] - b[2] || (res.applied[k - 1].discountId < res.applied[k].discountId ? -1 : 1);
@@ -517,7 +588,12 @@ interface ModelEntry {
   allocations: [number, number][];
 }
 
-const specValue = (sp: RuleSpec) => (sp.type === 'percentage' ? sp.bps : sp.type === 'fixed' ? sp.cents : 0);
+/** The value application order ranks by: the first tier's for a tiered rule, minus the set price for price. */
+function specValue(sp: RuleSpec): number {
+  const vt = tiersOf(sp);
+  if (vt) return vt.tiers[0].value;
+  return sp.type === 'percentage' ? sp.bps : sp.type === 'fixed' ? sp.cents : sp.type === 'price' ? -sp.cents : 0;
+}
 const specOfId = (s: Scenario, id: string) => s.specs[Number(id.slice(1))];
 
 /** Application order inside a plan: bogo, percentage, fixed; priority desc; value desc; id asc. */
@@ -551,7 +627,7 @@ const toMinute = (t: string) => Number(t.slice(0, 2)) * 60 + Number(t.slice(3, 5
 
 /** The bogo reward a unit gets: round-half-up(price x percentOff), at most its price less its floor. */
 function modelRewardValue(s: Scenario, sp: RuleSpec, l: CartLine): number {
-  const v = halfUp(l.unitPrice, sp.bogo.percentOffBps ?? 10000, 10000);
+  const v = sp.bogo.amountOffCents !== null ? sp.bogo.amountOffCents : halfUp(l.unitPrice, sp.bogo.percentOffBps ?? 10000, 10000);
   const unitFloor = l.cannabis !== false ? Math.min(l.unitPrice, s.store.minimumUnitPriceMinor) : 0;
   return Math.min(v, l.unitPrice - unitFloor);
 }
@@ -609,6 +685,36 @@ function modelBogo(s: Scenario, sp: RuleSpec, avail: readonly number[]): { k: nu
 const purchaseSubtotal = (s: Scenario) =>
   sum(s.req.lines.filter((l) => s.store.neverDiscount?.countTowardMinimum === true || !neverDiscounted(s, l)).map((l) => l.unitPrice * l.quantity));
 
+/** What tiers count: the eligible lines' units priced above 0, or their subtotal; never-discounted lines only when they count toward minimums. */
+function modelTierCount(s: Scenario, sp: RuleSpec): number {
+  const counts = (l: CartLine) => selects(s, sp.appliesTo, l) || (s.store.neverDiscount?.countTowardMinimum === true && selectsRaw(sp.appliesTo, l));
+  const lines = s.req.lines.filter(counts);
+  return tiersOf(sp)!.kind === 'quantity' ? sum(lines.map((l) => (l.unitPrice > 0 ? l.quantity : 0))) : sum(lines.map((l) => l.unitPrice * l.quantity));
+}
+/** The eligible units priced above 0 on the untouched cart. */
+const modelUnits = (s: Scenario, sp: RuleSpec) => sum(s.req.lines.filter((l) => selects(s, sp.appliesTo, l) && l.unitPrice > 0).map((l) => l.quantity));
+
+/** Unit indices (line order) ranked most expensive first, equal prices the earlier line first, each line repeated `count(i)` times as runs. */
+function rankedLines(s: Scenario, lines: number[], count: (i: number) => number): { i: number; n: number }[] {
+  const L = s.req.lines;
+  return lines
+    .filter((i) => L[i].unitPrice > 0 && count(i) > 0)
+    .sort((a, b) => L[b].unitPrice - L[a].unitPrice || a - b)
+    .map((i) => ({ i, n: count(i) }));
+}
+
+/** The most expensive `max` units among the runs: units chosen per line. */
+function takeUnits(runs: { i: number; n: number }[], max: number | null, n: number): number[] {
+  const chosen = new Array<number>(n).fill(0);
+  let left = max ?? Infinity;
+  for (const r of runs) {
+    const t = Math.min(r.n, left);
+    chosen[r.i] += t;
+    left -= t;
+  }
+  return chosen;
+}
+
 function modelEligibility(s: Scenario, id: string): Reason | null {
   const sp = specOfId(s, id);
   const { req } = s;
@@ -640,6 +746,9 @@ function modelEligibility(s: Scenario, id: string): Reason | null {
   const subtotal = sum(req.lines.map((l) => l.unitPrice * l.quantity));
   if (sp.minPurchaseCents !== null && sp.minPurchaseCents > 0 && purchaseSubtotal(s) < sp.minPurchaseCents) return 'MIN_PURCHASE_NOT_MET';
   if (!req.lines.some((l) => selects(s, sp.appliesTo, l))) return 'NO_ELIGIBLE_ITEMS';
+  const vt = tiersOf(sp);
+  if (vt && modelTierCount(s, sp) < vt.tiers[0].min) return vt.kind === 'quantity' ? 'MIN_QUANTITY_NOT_MET' : 'MIN_PURCHASE_NOT_MET';
+  if (sp.type === 'bundle' && modelUnits(s, sp) < sp.bundle.quantity) return 'QUANTITY_NOT_MET';
   if (sp.type === 'bogo' && modelBogo(s, { ...sp, bogo: { ...sp.bogo, maxApplications: 1 } }, req.lines.map((l) => l.quantity)).k === 0) return 'QUANTITY_NOT_MET';
   if (sp.conditionMinSubtotal !== null && subtotal < sp.conditionMinSubtotal) return 'CONDITIONS_NOT_MET';
   return null;
@@ -657,11 +766,65 @@ function modelPlan(s: Scenario, ids: string[]): { entries: ModelEntry[]; total: 
     const sp = specOfId(s, id);
     let lines: number[];
     let amounts: number[];
-    if (sp.type !== 'bogo') {
+    // A tiered rule prices at the highest tier reached on the untouched cart.
+    const vt = tiersOf(sp);
+    const tierValue = vt ? vt.tiers.filter((t) => t.min <= modelTierCount(s, sp)).pop()!.value : null;
+    const headroom = (i: number) => remaining[i] - floor[i];
+    const unitFloor = (i: number) => (req.lines[i].cannabis !== false ? Math.min(req.lines[i].unitPrice, store.minimumUnitPriceMinor) : 0);
+    const maxDiscount = (xs: number[]) =>
+      sp.maxDiscountCents !== null && sp.maxDiscountCents < sum(xs) ? refAllocate(BigInt(sp.maxDiscountCents), xs.map(BigInt)).map(Number) : xs;
+    if ((sp.type === 'fixed' && sp.perUnit) || sp.type === 'price') {
+      lines = req.lines.flatMap((l, i) => (selects(s, sp.appliesTo, l) ? [i] : []));
+      const L = req.lines;
+      if (sp.type === 'price') {
+        const runs = rankedLines(s, lines.filter((i) => L[i].unitPrice > sp.cents), (i) => L[i].quantity - consumed[i]);
+        const chosen = takeUnits(runs, sp.maxUnits, n);
+        lines.forEach((i) => (consumed[i] += chosen[i]));
+        amounts = maxDiscount(lines.map((i) => Math.max(0, Math.min(chosen[i] * (L[i].unitPrice - sp.cents), headroom(i)))));
+      } else {
+        const value = tierValue ?? sp.cents;
+        const chosen = takeUnits(rankedLines(s, lines, (i) => L[i].quantity), sp.maxUnits, n);
+        amounts = maxDiscount(lines.map((i) => Math.max(0, Math.min(value * chosen[i], headroom(i)))));
+      }
+    } else if (sp.type === 'bundle') {
+      // Groups of Q units formed one at a time from the most expensive available units.
+      lines = req.lines.flatMap((l, i) => (selects(s, sp.appliesTo, l) ? [i] : []));
+      const L = req.lines;
+      const runs = rankedLines(s, lines, (i) => L[i].quantity - consumed[i]);
+      const room = new Map(lines.map((i) => [i, Math.max(0, headroom(i))]));
+      const got = new Map(lines.map((i) => [i, 0]));
+      const Q = sp.bundle.quantity;
+      let groups = 0;
+      let r = 0;
+      while (groups < (sp.bundle.maxApplications ?? Infinity)) {
+        const members: { i: number; c: number }[] = [];
+        let need = Q;
+        for (let q = r; q < runs.length && need > 0; q++) {
+          const c = Math.min(runs[q].n, need);
+          if (c > 0) members.push({ i: runs[q].i, c });
+          need -= c;
+        }
+        if (need > 0) break;
+        const price = sum(members.map((m) => m.c * L[m.i].unitPrice));
+        if (price <= sp.bundle.priceCents) break;
+        const caps = members.map((m) => Math.min(m.c * (L[m.i].unitPrice - unitFloor(m.i)), room.get(m.i)!));
+        const discount = Math.min(price - sp.bundle.priceCents, sum(caps));
+        const split = discount > 0 ? refWaterFill(discount, members.map((m) => m.c * L[m.i].unitPrice), caps).amounts : members.map(() => 0);
+        members.forEach((m, k) => {
+          got.set(m.i, got.get(m.i)! + split[k]);
+          room.set(m.i, room.get(m.i)! - split[k]);
+          consumed[m.i] += m.c;
+          runs.find((x) => x.i === m.i)!.n -= m.c;
+        });
+        while (r < runs.length && runs[r].n === 0) r++;
+        groups++;
+      }
+      amounts = maxDiscount(lines.map((i) => got.get(i)!));
+    } else if (sp.type !== 'bogo') {
       lines = req.lines.flatMap((l, i) => (selects(s, sp.appliesTo, l) ? [i] : []));
       const w = lines.map((i) => remaining[i]);
       const caps = lines.map((i) => remaining[i] - floor[i]);
-      const uncapped = sp.type === 'percentage' ? halfUp(sum(w), sp.bps, 10000) : sp.cents;
+      const uncapped = sp.type === 'percentage' ? halfUp(sum(w), tierValue ?? sp.bps, 10000) : (tierValue ?? sp.cents);
       const amount = Math.min(uncapped, sum(caps));
       if (amount <= 0) amounts = lines.map(() => 0);
       else {
@@ -787,7 +950,10 @@ function checkPlans(s: Scenario, res: EvaluateResponse): void {
     res.rejected.map((r) => ({ discountId: r.discountId, code: r.code, reason: r.reason, ...(r.winner ? { winner: r.winner } : {}) })),
   ).toEqual(expected);
   for (const r of res.rejected) {
-    if (r.reason === 'MIN_PURCHASE_NOT_MET') expect(r.shortfall).toBe(specOfId(s, r.discountId!).minPurchaseCents! - purchaseSubtotal(s));
+    const rsp = r.discountId ? specOfId(s, r.discountId) : null;
+    const minPurchaseFailed = rsp !== null && rsp.minPurchaseCents !== null && rsp.minPurchaseCents > 0 && purchaseSubtotal(s) < rsp.minPurchaseCents;
+    if (r.reason === 'MIN_PURCHASE_NOT_MET' && minPurchaseFailed) expect(r.shortfall).toBe(rsp!.minPurchaseCents! - purchaseSubtotal(s));
+    else if (r.reason === 'MIN_PURCHASE_NOT_MET' || r.reason === 'MIN_QUANTITY_NOT_MET') expect(r.shortfall).toBe(tiersOf(rsp!)!.tiers[0].min - modelTierCount(s, rsp!));
     // Customer-facing messages never show internal ids (the rules are named "Rule <i>").
     if (r.discountId) expect(r.message).not.toMatch(new RegExp(`\\b${r.discountId}\\b`));
   }
@@ -833,13 +999,19 @@ describe('evaluate on random rulesets and carts', () => {
 
   it('the generators reach applied discounts of every type, floors, the store cap and every rejection reason', () => {
     // Guards against generators that silently stop exercising the invariants above.
-    const seen: Record<string, number> = { percentage: 0, fixed: 0, bogo: 0, floorBinds: 0, storeCapBinds: 0, multiApplied: 0, codeTrimmedByCap: 0 };
+    const seen: Record<string, number> = { percentage: 0, fixed: 0, bogo: 0, price: 0, bundle: 0, perUnit: 0, tiered: 0, amountOff: 0, floorBinds: 0, storeCapBinds: 0, multiApplied: 0, codeTrimmedByCap: 0 };
     for (const r of REASONS) seen[r] = 0;
     fc.assert(
       fc.property(scenario({ maxUnitPrice: 100_000, maxQuantity: 20 }), (s) => {
         const prepared = compile(s.store, ruleSources(s.specs));
         const res = evaluate(prepared, { ...s.req, explain: true }, { now: NOW, usage: s.usage });
-        for (const a of res.applied) seen[a.type]++;
+        for (const a of res.applied) {
+          seen[a.type]++;
+          const sp = specOfId(s, a.discountId);
+          if (sp.type === 'fixed' && sp.perUnit) seen.perUnit++;
+          if (tiersOf(sp)) seen.tiered++;
+          if (sp.type === 'bogo' && sp.bogo.amountOffCents !== null) seen.amountOff++;
+        }
         for (const r of res.rejected) seen[r.reason]++;
         if (res.applied.length > 1) seen.multiApplied++;
         if (res.lines.some((l, i) => s.req.lines[i].cannabis !== false && l.discount > 0 && l.total === Math.min(l.subtotal, s.store.minimumUnitPriceMinor * s.req.lines[i].quantity) && l.total > 0))
