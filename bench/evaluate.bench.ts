@@ -4,7 +4,8 @@
 //   (c) 10,000 generated rules with a 200-line cart,
 // against a baseline measured in the same run: the same compiled json-rules-engine rules run by
 // one plain json-rules-engine Engine (eligibility only, no pricing). Figures are medians over
-// BENCH_RUNS runs (default 5). Prints a table and one JSON line per scenario.
+// BENCH_RUNS runs (default 5). Prints a table and one JSON line per scenario. BENCH_SCENARIOS picks
+// scenarios by name (a, b, c, c-wide, b-selectors, b-types; default all).
 
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -16,7 +17,7 @@ import { evaluate, evaluationFacts } from '../src/engine/evaluate.js';
 import { prepareRuleset, type PreparedRuleset } from '../src/engine/prepare.js';
 import type { EvaluateRequest } from '../src/domain/types.js';
 import { compileWithNode, readRulesDir } from '../src/ruleset/load.js';
-import { generateCarts, generateRules, generateSelectorCarts, generateSelectorRules, rng } from './generate.js';
+import { generateCarts, generateRules, generateSelectorCarts, generateSelectorRules, generateTypeRules, rng } from './generate.js';
 
 const RUNS = Math.max(5, Number(process.env.BENCH_RUNS ?? 5));
 const MB = 1024 * 1024;
@@ -44,8 +45,8 @@ async function rate(carts: EvaluateRequest[], fn: (c: EvaluateRequest) => unknow
 }
 
 interface Scenario {
-  /** a, b, c are the scenarios of the benchmark issue; c-wide and b-selectors are extras, reported separately. */
-  name: 'a' | 'b' | 'c' | 'c-wide' | 'b-selectors';
+  /** a, b, c are the scenarios of the benchmark issue; c-wide, b-selectors and b-types are extras, reported separately. */
+  name: 'a' | 'b' | 'c' | 'c-wide' | 'b-selectors' | 'b-types';
   describe: string;
   sources: { store: RuleSource | null; rules: RuleSource[] };
   carts: EvaluateRequest[];
@@ -92,6 +93,12 @@ async function scenarios(): Promise<(() => Scenario)[]> {
         carts: generateSelectorCarts(200, 20, 200, 100, sel.codes, 18),
       };
     },
+    // Issue 14's scenario, the size of (b): per-unit, set price, bundle, both tier kinds, bogo
+    // amountOff and percentage rules over (b)'s categories, with (b)'s carts.
+    () => {
+      const t = generateTypeRules(1000, 200, 19);
+      return { name: 'b-types', describe: '1,000 rules mixing the issue 14 types, 20-line cart', sources: t, carts: generateCarts(200, 20, 200, t.codes, 12) };
+    },
   ];
 }
 
@@ -109,7 +116,7 @@ function heapInFreshProcess(name: string): number {
 
 /** `--heap <scenario>`: compile and prepare one scenario, collect garbage, print the heap in MB. */
 async function heapOnly(name: string): Promise<void> {
-  const make = (await scenarios())[['a', 'b', 'c', 'c-wide', 'b-selectors'].indexOf(name)];
+  const make = (await scenarios())[NAMES.indexOf(name)];
   const s = make();
   const rs = compileOnce(s.sources);
   gc!();
@@ -118,9 +125,16 @@ async function heapOnly(name: string): Promise<void> {
   if (rs.discounts.length < 0) console.log(s.carts.length); // keep both alive until measured
 }
 
+/** BENCH_SCENARIOS=b,b-types runs only those scenarios (default: all). */
+const ONLY = process.env.BENCH_SCENARIOS ? new Set(process.env.BENCH_SCENARIOS.split(',').map((x) => x.trim())) : null;
+const NAMES = ['a', 'b', 'c', 'c-wide', 'b-selectors', 'b-types'];
+
 async function main() {
   const rows: Record<string, unknown>[] = [];
-  for (const make of await scenarios()) {
+  const all = await scenarios();
+  for (let i = 0; i < all.length; i++) {
+    if (ONLY && !ONLY.has(NAMES[i])) continue;
+    const make = all[i];
     gc!();
     const s = make();
     // Compile time (texts -> prepared ruleset) and the heap the prepared ruleset retains.
@@ -156,8 +170,8 @@ async function main() {
       const facts = evaluationFacts(rs, c, opts);
       const almanacFacts: Record<string, unknown> = {};
       for (const [k, v] of Object.entries(facts)) if (typeof v !== 'function') almanacFacts[k] = v;
-      // The per-discount internal facts (usage, items, bogo) are functions of their params.
-      for (const name of ['usage', 'items', 'bogo'] as const) {
+      // The per-discount internal facts (usage, items, bogo, units, minimum) are functions of their params.
+      for (const name of ['usage', 'items', 'bogo', 'units', 'minimum'] as const) {
         engine.removeFact(name);
         engine.addFact(name, (p: unknown) => (facts[name] as (p: unknown) => unknown)(p));
       }
@@ -199,7 +213,7 @@ async function main() {
       rulesetMB: Math.round(rulesetMB * 10) / 10,
     });
     // One JSON line per issue scenario (a, b, c); the extra scenario is tagged so it cannot be mistaken for one.
-    console.log(JSON.stringify(s.name === 'c-wide' || s.name === 'b-selectors' ? { ...row, bench: 'evaluate-extra' } : row));
+    console.log(JSON.stringify(s.name === 'c-wide' || s.name === 'b-selectors' || s.name === 'b-types' ? { ...row, bench: 'evaluate-extra' } : row));
   }
   console.log('');
   console.log(

@@ -131,3 +131,54 @@ export function generateSelectorCarts(n: number, lines: number, categories: numb
     }),
   }));
 }
+
+/**
+ * Issue 14's types, the size of (b), over the same categories and carts as (b): per category k, one
+ * of $v off each unit (maxUnits on half), a set price, any 3 for $P, volume tiers by units, spend
+ * tiers by subtotal, buy 1 get 1 $v off, and percentage rules; automatic and stackable, plus 20%
+ * code rules as in generateRules.
+ */
+export function generateTypeRules(count: number, categories: number, seed = 1): GeneratedRules {
+  const r = rng(seed);
+  const int = (lo: number, hi: number) => lo + Math.floor(r() * (hi - lo + 1));
+  const rules: RuleSource[] = [];
+  const codes: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const id = `rule-${String(i).padStart(5, '0')}`;
+    const k = int(0, categories - 1);
+    const head = `id: ${id}\nname: Rule ${i} on cat-${k}\n`;
+    const sel = `appliesTo:\n  categories: [cat-${k}]\nstackable: true\n`;
+    let text: string;
+    switch (i % 10) {
+      case 0:
+        text = `${head}type: fixed\nvalue: ${int(1, 5)}\nper: unit\n${i % 20 === 0 ? `maxUnits: ${int(1, 4)}\n` : ''}${sel}`;
+        break;
+      case 1:
+        text = `${head}type: price\nvalue: ${int(5, 60)}\n${sel}`;
+        break;
+      case 2:
+        text = `${head}type: bundle\nbundle:\n  quantity: 3\n  price: ${int(20, 150)}\n${sel}`;
+        break;
+      case 3:
+        text = `${head}type: percentage\ntiers:\n  - minQuantity: 2\n    value: ${int(5, 10)}\n  - minQuantity: 4\n    value: ${int(11, 20)}\n${sel}`;
+        break;
+      case 4:
+        text = `${head}type: fixed\ntiers:\n  - minSubtotal: 50\n    value: ${int(3, 8)}\n  - minSubtotal: 150\n    value: ${int(9, 20)}\n${sel}`;
+        break;
+      case 5:
+        text = `${head}type: bogo\nappliesTo:\n  categories: [cat-${k}]\nstackable: true\nbogo:\n  buy: 1\n  get: 1\n  amountOff: ${int(2, 10)}\n`;
+        break;
+      case 6:
+      case 7: {
+        const code = `CODE-${i}`;
+        codes.push(code);
+        text = `${head}type: fixed\nvalue: ${int(1, 20)}\ncode: ${code}\nminPurchase: ${int(0, 50)}\nstackable: ${r() < 0.5}\n`;
+        break;
+      }
+      default:
+        text = `${head}type: percentage\nvalue: ${int(5, 30)}\n${sel}`;
+    }
+    rules.push({ path: `bench/${id}.yaml`, text });
+  }
+  return { store: BENCH_STORE, rules, codes };
+}
