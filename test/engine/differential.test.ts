@@ -246,6 +246,13 @@ function factsFor(rs: PreparedRuleset, req: EvaluateRequest, now: number, usage:
     return base && !(sel.exclude && anyOf(sel.exclude, l));
   };
   const linesFor = (sel: Selector | null) => req.lines.flatMap((l, i) => (selects(sel, l) ? [i] : []));
+  const selectsIgnoringNever = (sel: Selector | null, l: CartLine) => {
+    if (!sel) return true;
+    const attrs = (['categories', 'brands', 'vendors', 'tags'] as const).filter((k) => sel[k].size > 0);
+    const value = { categories: [l.category], brands: l.brand === undefined ? [] : [l.brand], vendors: l.vendor === undefined ? [] : [l.vendor], tags: l.tags ?? [] };
+    const base = sel.products.has(l.productId) || (attrs.length > 0 && attrs.every((k) => value[k].some((v) => sel[k].has(v)))) || (attrs.length === 0 && sel.products.size === 0);
+    return base && !(sel.exclude && anyOf(sel.exclude, l));
+  };
   const countNever = rs.compiled.policy.neverDiscount?.countTowardMinimum === true;
   const purchaseSubtotal = req.lines.reduce((s, l) => s + (countNever || !never || !anyOf(never, l) ? l.unitPrice * l.quantity : 0), 0);
   return {
@@ -278,7 +285,23 @@ function factsFor(rs: PreparedRuleset, req: EvaluateRequest, now: number, usage:
       const pd = rs.byId.get(params.discountId)!;
       const a = pd.discount.action;
       if (a.type !== 'bogo') return 0;
-      return bogoApplications(bogoCartCounts(cart, linesFor(pd.appliesTo), linesFor(pd.rewardAppliesTo), a.percentOffBps, rs.compiled.policy.minimumUnitPrice), a.buy, a.get, 1);
+      return bogoApplications(
+        bogoCartCounts(cart, linesFor(pd.appliesTo), linesFor(pd.rewardAppliesTo), a.percentOffBps, rs.compiled.policy.minimumUnitPrice, a.amountOff ?? null),
+        a.buy,
+        a.get,
+        1,
+      );
+    },
+    // Bundles: the eligible units priced above 0.
+    units: (params: { discountId: string }) => linesFor(rs.byId.get(params.discountId)!.appliesTo).reduce((n, i) => n + (req.lines[i].unitPrice > 0 ? req.lines[i].quantity : 0), 0),
+    // Tiers: units priced above 0 or the subtotal of the eligible lines, never-discounted lines too when they count toward minimums.
+    minimum: (params: { discountId: string }) => {
+      const pd = rs.byId.get(params.discountId)!;
+      const a = pd.discount.action;
+      if ((a.type !== 'percentage' && a.type !== 'fixed') || !a.tiers) return 0;
+      const sel = pd.appliesTo;
+      const counted = req.lines.filter((l) => selects(sel, l) || (countNever && never !== null && anyOf(never, l) && selectsIgnoringNever(sel, l)));
+      return a.tiers.kind === 'quantity' ? counted.reduce((n, l) => n + (l.unitPrice > 0 ? l.quantity : 0), 0) : counted.reduce((n, l) => n + l.unitPrice * l.quantity, 0);
     },
   };
 }
@@ -292,7 +315,7 @@ const demoLine = (i: number): fc.Arbitrary<CartLine> =>
       productId: fc.constantFrom('p1', 'p2', 'p3', 'p4', 'p5', 'exit-bag'),
       category: fc.constantFrom(...demoCategories),
       brand: fc.option(fc.constantFrom('stiiizy', 'kiva'), { nil: undefined }),
-      tags: fc.option(fc.subarray(['sale-shelf', 'indica']), { nil: undefined }),
+      tags: fc.option(fc.subarray(['sale-shelf', 'indica', 'mix-match']), { nil: undefined }),
       unitPrice: fc.oneof(fc.integer({ min: 0, max: 3000 }), fc.integer({ min: 0, max: 100000 })),
       quantity: fc.integer({ min: 1, max: 5 }),
       cannabis: fc.option(fc.boolean(), { nil: undefined }),
@@ -328,7 +351,7 @@ const demoRequest: fc.Arbitrary<{ req: EvaluateRequest; now: number; usage: Usag
       ),
       { nil: undefined },
     ),
-    codes: fc.subarray(['SAVE5', 'save5', 'nope']),
+    codes: fc.subarray(['SAVE5', 'save5', 'nope', 'SPENDMORE']),
     usage: fc.record({ used: fc.constantFrom(0, 999, 1000, 5000), c1: fc.constantFrom(0, 1, 2) }),
   })
   .chain((r) =>
