@@ -39,7 +39,21 @@ describe('GET /v1/rules', () => {
     expect(body.rulesetVersion).toBe(h.rulesets.current!.version);
     expect(body.autoReload).toBe(false);
     expect(body.store).toMatchObject({ readOnly: true, revision: sha(readFileSync(join(h.rulesDir, 'store.yaml'), 'utf8')) });
-    expect(body.rules.map((r) => r.id)).toEqual(['edibles-b2g1', 'flower-20', 'gold-tier-10', 'happy-hour-prerolls', 'limited', 'save5', 'stiiizy-vendor-day', 'ten-off-fifty', 'veterans-seniors-10']);
+    expect(body.rules.map((r) => r.id)).toEqual([
+      'edibles-b2g1',
+      'flower-20',
+      'gold-tier-10',
+      'happy-hour-prerolls',
+      'limited',
+      'mix-match-edibles',
+      'prerolls-5-fridays',
+      'save5',
+      'spend-more',
+      'stiiizy-pod-bundle',
+      'stiiizy-vendor-day',
+      'ten-off-fifty',
+      'veterans-seniors-10',
+    ]);
     for (const r of body.rules) expect(r).toMatchObject({ state: 'active', sync: 'live', live: true, revision: sha(readFileSync(join(h.rulesDir, r.file!), 'utf8')) });
   });
 
@@ -292,9 +306,11 @@ describe('POST /v1/simulate', () => {
   it("a store policy draft re-checks every file; the drafts' warnings come with the pricing", async () => {
     const store = readFileSync(join(h.rulesDir, 'store.yaml'), 'utf8').replace('pos: none', 'pos: cova');
     const e = await errorOf(await simulate({ drafts: [{ text: store, path: 'store.yaml' }], request: demoCart() }), 422, 'invalid_rule');
-    expect((e.diagnostics as { path: string; code: string }[]).map((d) => [d.path, d.code])).toEqual([['rules/edibles-b2g1.yaml', 'pos_type_unsupported']]);
-    const edibles = 'id: edibles-b2g1\nname: Edibles 10%\ntype: percentage\nvalue: 10\n';
-    const res = await simulate({ drafts: [{ text: store, path: 'store.yaml' }, { text: edibles, path: 'edibles-b2g1.yaml' }, { text: NEW_RULE + 'pos:\n  discountId: X1\n' }], request: demoCart() });
+    // The engine-only mode takes none of bogo, bundle, set price or tiers.
+    const unsupported = ['edibles-b2g1', 'mix-match-edibles', 'prerolls-5-fridays', 'spend-more', 'stiiizy-pod-bundle'];
+    expect((e.diagnostics as { path: string; code: string }[]).map((d) => [d.path, d.code])).toEqual(unsupported.map((id) => [`rules/${id}.yaml`, 'pos_type_unsupported']));
+    const plain = unsupported.map((id) => ({ text: `id: ${id}\nname: ${id} 10%\ntype: percentage\nvalue: 10\n`, path: `${id}.yaml` }));
+    const res = await simulate({ drafts: [{ text: store, path: 'store.yaml' }, ...plain, { text: NEW_RULE + 'pos:\n  discountId: X1\n' }], request: demoCart() });
     expect(res.status).toBe(200);
     const body = (await res.json()) as any;
     expectSchema('SimulateResponse', body);
