@@ -76,6 +76,12 @@ export interface AttemptRecord {
   /** delivered: 2xx. retry: try again at nextAttemptAt. failed: 410, expired, or out of attempts. */
   outcome: 'delivered' | 'retry' | 'failed';
   nextAttemptAt: string | null;
+  /**
+   * The claim's leaseUntil (added with the outbox, optional). When given and the delivery was
+   * claimed again since (the lease lapsed), the attempt is recorded but changes neither the state
+   * nor the newer claim's lease, unless it delivered.
+   */
+  leaseUntil?: string;
 }
 
 /** The store side the dispatcher needs (implemented over kysely for SQLite and PostgreSQL). */
@@ -88,4 +94,98 @@ export interface OutboxStore {
   claimDeliveries(options: { now: string; leaseMs: number; limit: number }): Promise<ClaimedDelivery[]>;
   /** Records an attempt and the delivery's new state (clears the lease). */
   recordAttempt(deliveryId: string, attempt: AttemptRecord): Promise<void>;
+}
+
+// ---------------------------------------------------------------------------
+// Added with the outbox (h/outbox, additive): the outbox's reads for the admin routes, the
+// redemption record's `events`, and the store object that bundles them with OutboxStore.
+
+/** An event as the redemption record lists it: its id, type and delivery status. */
+export interface RedemptionEvent {
+  id: string;
+  type: EventType;
+  /**
+   * pending while any delivery is pending; else failed when any delivery failed; else delivered
+   * (every subscription got it).
+   */
+  status: DeliveryStatus;
+}
+
+/** One row of GET /v1/events. */
+export interface EventSummary extends RedemptionEvent {
+  createdAt: string;
+  transactionId: string;
+  rulesetVersion: string;
+  /** Deliveries by status (one per subscription that wanted the type when the event was written). */
+  deliveries: { pending: number; delivered: number; failed: number };
+}
+
+export interface AttemptDetail {
+  /** 1, 2, ... over the delivery's whole life (a retry continues the numbering). */
+  number: number;
+  at: string;
+  statusCode: number | null;
+  durationMs: number;
+  error: string | null;
+  outcome: AttemptRecord['outcome'];
+}
+
+export interface DeliveryDetail {
+  id: string;
+  url: string;
+  status: DeliveryStatus;
+  /** Attempts since the delivery was (last) made pending: what the retry schedule counts. */
+  attemptCount: number;
+  nextAttemptAt: string | null;
+  expiresAt: string;
+  /** Set while a dispatcher holds the delivery (null otherwise, or when the lease lapsed). */
+  leaseUntil: string | null;
+  lastAttemptAt: string | null;
+  lastStatusCode: number | null;
+  lastError: string | null;
+  attempts: AttemptDetail[];
+}
+
+/** GET /v1/events/{id}: the event as sent, its deliveries and their attempts. */
+export interface EventDetail extends EventSummary {
+  store: string;
+  body: EventBody;
+  deliveryList: DeliveryDetail[];
+}
+
+export interface EventListQuery {
+  store: string;
+  status?: DeliveryStatus;
+  type?: EventType;
+  /** Newest first: the events strictly after this (createdAt, id) position. */
+  after?: { createdAt: string; id: string };
+  limit: number;
+}
+
+export interface EventPage {
+  events: EventSummary[];
+  /** The position after the last event of this page, or null when there are no more. */
+  next: { createdAt: string; id: string } | null;
+}
+
+export type RetryOutcome =
+  | { kind: 'not_found' }
+  /** Nothing failed: the event is pending or delivered (nothing changed). */
+  | { kind: 'not_failed'; event: EventDetail }
+  | { kind: 'retried'; deliveries: number; event: EventDetail };
+
+/** What /metrics reads from the outbox on scrape (all stores of the database). */
+export interface OutboxStats {
+  pendingByType: { type: EventType; count: number }[];
+  /** created_at of the oldest pending delivery, or null when none is pending. */
+  oldestPendingCreatedAt: string | null;
+}
+
+/** The store's outbox: the dispatcher's side (OutboxStore) and the admin routes' reads. */
+export interface Outbox extends OutboxStore {
+  listEvents(query: EventListQuery): Promise<EventPage>;
+  getEvent(store: string, id: string): Promise<EventDetail | null>;
+  /** Makes every failed delivery of the event pending again, due now, with a fresh expiry window. */
+  retryEvent(store: string, id: string, now: string): Promise<RetryOutcome>;
+  stats(): Promise<OutboxStats>;
 }

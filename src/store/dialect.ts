@@ -20,6 +20,8 @@ export interface DialectHandle {
   classify(error: unknown): ErrorClass;
   /** Whether redemptions share commits by default (see KyselyStoreOptions.groupCommit). */
   readonly groupCommit: boolean;
+  /** Whether the outbox's claim may select with FOR UPDATE SKIP LOCKED (PostgreSQL). */
+  readonly skipLocked?: boolean;
   /** Closes the connections; idempotent. */
   close(): Promise<void>;
 }

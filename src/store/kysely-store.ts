@@ -21,6 +21,8 @@ import type { AppliedDiscount, EvaluateResponse, Usage, UsageCounts } from '../d
 import type { DialectHandle } from './dialect.js';
 import { ShapeCache, type Db } from './shapes.js';
 import { migrateToLatest } from './migrations.js';
+import { KyselyOutbox, transactionEvents, writeEvents } from './outbox.js';
+import type { Outbox, RedemptionEvent } from '../events/types.js';
 import type { Database, RedemptionsTable } from './schema.js';
 import {
   StoreUnavailableError,
@@ -90,6 +92,7 @@ export interface KyselyStoreOptions {
 
 export class KyselyLedgerStore implements LedgerStore {
   readonly dialect: 'sqlite' | 'postgres';
+  readonly outbox: Outbox;
   readonly #h: DialectHandle;
   readonly #db: Kysely<Database>;
   readonly #groupCommit: boolean;
@@ -107,6 +110,12 @@ export class KyselyLedgerStore implements LedgerStore {
     this.#db = handle.db;
     this.dialect = handle.name;
     this.#groupCommit = options.groupCommit ?? handle.groupCommit;
+    this.outbox = new KyselyOutbox({
+      db: this.#db,
+      guard: (what, fn) => this.#guard(what, fn),
+      skipLocked: handle.skipLocked ?? false,
+      retryable: (error) => this.#h.classify(error) === 'retry',
+    });
   }
 
   migrate(): Promise<void> {
@@ -132,14 +141,14 @@ export class KyselyLedgerStore implements LedgerStore {
   findRequest(store: string, transactionId: string): Promise<{ requestCanonical: string; record: RedemptionRecord } | null> {
     return this.#guard('read redemption', async () => {
       const row = await findRow(this.#q, this.#db, store, transactionId);
-      return row ? { requestCanonical: row.request_json, record: recordOf(row) } : null;
+      return row ? { requestCanonical: row.request_json, record: await fullRecord(this.#q, this.#db, store, row) } : null;
     });
   }
 
   getRedemption(store: string, transactionId: string): Promise<RedemptionRecord | null> {
     return this.#guard('read redemption', async () => {
       const row = await findRow(this.#q, this.#db, store, transactionId);
-      return row ? recordOf(row) : null;
+      return row ? fullRecord(this.#q, this.#db, store, row) : null;
     });
   }
 
@@ -147,7 +156,7 @@ export class KyselyLedgerStore implements LedgerStore {
     return this.#guard('redeem', async () => {
       // Replays and conflicts are answered without taking the write lock; the transaction checks again.
       const known = await findRow(this.#q, this.#db, input.store, input.transactionId);
-      if (known) return idempotent(known, input.requestCanonical);
+      if (known) return idempotent(this.#q, this.#db, input, known);
       if (this.#groupCommit) return new Promise<RedeemOutcome>((resolve, reject) => this.#enqueue({ input, attempt: 1, resolve, reject }));
       for (let attempt = 1; ; attempt++) {
         try {
@@ -229,7 +238,7 @@ export class KyselyLedgerStore implements LedgerStore {
     return this.#guard('void', async () => {
       const known = await findRow(this.#q, this.#db, input.store, input.transactionId);
       if (!known) return null;
-      if (known.status === 'voided') return recordOf(known);
+      if (known.status === 'voided') return fullRecord(this.#q, this.#db, input.store, known);
       for (let attempt = 1; ; attempt++) {
         try {
           return await this.#db.transaction().execute((trx) => voidIn(this.#q, trx, input));
@@ -291,7 +300,7 @@ export class KyselyLedgerStore implements LedgerStore {
 
 async function redeemIn(q: ShapeCache, trx: Transaction<Database>, input: RedeemInput): Promise<RedeemOutcome> {
   const known = await findRow(q, trx, input.store, input.transactionId);
-  if (known) return idempotent(known, input.requestCanonical);
+  if (known) return idempotent(q, trx, input, known);
 
   const limits = new Map<string, DiscountLimit>();
   for (const l of input.limits) if (l.usageLimit !== null || l.perCustomerLimit !== null) limits.set(l.discountId, l);
@@ -388,6 +397,24 @@ async function redeemIn(q: ShapeCache, trx: Transaction<Database>, input: Redeem
       ),
     );
 
+  // The events of this redemption, in its transaction (a rollback or a refused limit below takes
+  // them back with everything else).
+  const record = recordOf(
+    {
+      transaction_id: input.transactionId,
+      customer_id: input.customerId,
+      request_json: input.requestCanonical,
+      response_json: responseJson,
+      status: 'committed',
+      committed_at: input.now,
+      voided_at: null,
+      void_reason: null,
+      void_date: null,
+    },
+    [],
+  );
+  if (input.events) record.events = await writeEvents(q, trx, input.store, input.transactionId, input.events({ record, customerId: input.customerId }));
+
   // Take the usage last, just before the commit: a limit's row is the one every redemption of that
   // discount waits for (PostgreSQL row lock), so it is held for as short a time as possible. Every
   // applied discount with a limit, in discount id order (store-wide, then per customer), so two
@@ -401,20 +428,7 @@ async function redeemIn(q: ShapeCache, trx: Transaction<Database>, input: Redeem
     if (!(await takeCustomerUsage(q, trx, input.store, input.customerId!, d.discountId, limits.get(d.discountId)!.perCustomerLimit!))) throw new LimitRace(d.discountId);
   }
 
-  return {
-    kind: 'committed',
-    record: recordOf({
-      transaction_id: input.transactionId,
-      customer_id: input.customerId,
-      request_json: input.requestCanonical,
-      response_json: responseJson,
-      status: 'committed',
-      committed_at: input.now,
-      voided_at: null,
-      void_reason: null,
-      void_date: null,
-    }),
-  };
+  return { kind: 'committed', record };
 }
 
 /** One use of a store-wide limit: inserts the row at 1, or adds 1 while under the limit. */
@@ -461,7 +475,7 @@ async function voidIn(q: ShapeCache, trx: Transaction<Database>, input: VoidInpu
   const { store, transactionId } = input;
   const row = await findRow(q, trx, store, transactionId);
   if (!row) return null;
-  if (row.status === 'voided') return recordOf(row);
+  if (row.status === 'voided') return fullRecord(q, trx, store, row);
   const updated = await trx
     .updateTable('redemptions')
     .set({ status: 'voided', voided_at: input.now, void_reason: input.reason, void_date: input.localDate })
@@ -472,7 +486,7 @@ async function voidIn(q: ShapeCache, trx: Transaction<Database>, input: VoidInpu
   if (Number(updated.numUpdatedRows) !== 1) {
     // Voided by a concurrent transaction since the read (PostgreSQL read committed): its void stands.
     const again = await findRow(q, trx, store, transactionId);
-    return again ? recordOf(again) : null;
+    return again ? fullRecord(q, trx, store, again) : null;
   }
   const taken = await trx
     .selectFrom('redemption_discounts')
@@ -506,7 +520,11 @@ async function voidIn(q: ShapeCache, trx: Transaction<Database>, input: VoidInpu
         .execute();
     }
   }
-  return recordOf({ ...row, status: 'voided', voided_at: input.now, void_reason: input.reason, void_date: input.localDate });
+  const record = recordOf({ ...row, status: 'voided', voided_at: input.now, void_reason: input.reason, void_date: input.localDate }, []);
+  const earlier = await transactionEvents(q, trx, store, transactionId);
+  const written = input.events ? await writeEvents(q, trx, store, transactionId, input.events({ record, customerId })) : [];
+  record.events = [...earlier, ...written];
+  return record;
 }
 
 // ---------------------------------------------------------------------------
@@ -559,15 +577,20 @@ function contended(input: RedeemInput, cause: unknown): StoreUnavailableError {
   return new StoreUnavailableError(`ledger redeem ${input.transactionId}: still contended after ${MAX_ATTEMPTS} attempts`, { cause });
 }
 
-function idempotent(row: RedemptionRow, requestCanonical: string): RedeemOutcome {
-  return row.request_json === requestCanonical ? { kind: 'replay', record: recordOf(row) } : { kind: 'conflict' };
+async function idempotent(q: ShapeCache, db: Db, input: RedeemInput, row: RedemptionRow): Promise<RedeemOutcome> {
+  return row.request_json === input.requestCanonical ? { kind: 'replay', record: await fullRecord(q, db, input.store, row) } : { kind: 'conflict' };
+}
+
+/** The stored record with its transaction's events as they stand. */
+async function fullRecord(q: ShapeCache, db: Db, store: string, row: RedemptionRow): Promise<RedemptionRecord> {
+  return recordOf(row, await transactionEvents(q, db, store, row.transaction_id));
 }
 
 /**
  * The record in one fixed key order (its own fields, then the committed response as stored), so the
  * same redemption serialises to the same bytes every time it is read.
  */
-export function recordOf(row: RedemptionRow): RedemptionRecord {
+export function recordOf(row: RedemptionRow, events: RedemptionEvent[]): RedemptionRecord {
   const response = JSON.parse(row.response_json) as EvaluateResponse;
   const own: Pick<RedemptionRecord, 'transactionId' | 'status' | 'committedAt' | 'voidedAt' | 'voidReason' | 'voidDate'> = {
     transactionId: row.transaction_id,
@@ -579,7 +602,7 @@ export function recordOf(row: RedemptionRow): RedemptionRecord {
     own.voidReason = row.void_reason;
     own.voidDate = row.void_date ?? undefined;
   }
-  return { ...own, ...response };
+  return { ...own, ...response, events };
 }
 
 /** Sets an own enumerable property even for keys such as "__proto__" (customer ids are client text). */

@@ -89,6 +89,69 @@ export const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  // Issue 15: the transactional outbox. Events and their deliveries are written in the ledger
+  // change's own transaction; attempts by the dispatcher. No foreign key to redemptions, so the
+  // ledger's cleanup decides on its own what to keep.
+  '0006_outbox': {
+    async up(db: AnyDb) {
+      const status = (c: string) => sql.raw(`${c} in ('pending', 'delivered', 'failed')`);
+      await db.schema
+        .createTable('events')
+        .addColumn('id', 'text', (c) => c.notNull().primaryKey())
+        .addColumn('store', 'text', (c) => c.notNull())
+        .addColumn('transaction_id', 'text', (c) => c.notNull())
+        .addColumn('seq', 'integer', (c) => c.notNull())
+        .addColumn('type', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('ruleset_version', 'text', (c) => c.notNull())
+        .addColumn('body', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull().check(status('status')))
+        .execute();
+      // The redemption record's events, in order; and the seq of a void's events.
+      await db.schema.createIndex('events_transaction').unique().on('events').columns(['store', 'transaction_id', 'seq']).execute();
+      // GET /v1/events, newest first, with and without a status filter.
+      await db.schema.createIndex('events_store_created').on('events').columns(['store', 'created_at', 'id']).execute();
+      await db.schema.createIndex('events_store_status_created').on('events').columns(['store', 'status', 'created_at', 'id']).execute();
+
+      await db.schema
+        .createTable('deliveries')
+        .addColumn('id', 'text', (c) => c.notNull().primaryKey())
+        .addColumn('event_id', 'text', (c) => c.notNull().references('events.id'))
+        .addColumn('store', 'text', (c) => c.notNull())
+        .addColumn('transaction_id', 'text', (c) => c.notNull())
+        .addColumn('seq', 'integer', (c) => c.notNull())
+        .addColumn('event_type', 'text', (c) => c.notNull())
+        .addColumn('url', 'text', (c) => c.notNull())
+        .addColumn('secret_env', 'text', (c) => c.notNull())
+        .addColumn('secret_env_previous', 'text')
+        .addColumn('status', 'text', (c) => c.notNull().check(status('status')))
+        .addColumn('attempts', 'integer', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('expires_at', 'text', (c) => c.notNull())
+        .addColumn('next_attempt_at', 'text', (c) => c.notNull())
+        .addColumn('lease_until', 'text')
+        .addColumn('last_attempt_at', 'text')
+        .addColumn('last_status_code', 'integer')
+        .addColumn('last_error', 'text')
+        .execute();
+      // The claim: due pending deliveries; the order check: earlier deliveries of the same pair.
+      await db.schema.createIndex('deliveries_due').on('deliveries').columns(['status', 'next_attempt_at']).execute();
+      await db.schema.createIndex('deliveries_order').on('deliveries').columns(['store', 'transaction_id', 'url', 'seq']).execute();
+      await db.schema.createIndex('deliveries_event').on('deliveries').columns(['event_id']).execute();
+
+      await db.schema
+        .createTable('attempts')
+        .addColumn('delivery_id', 'text', (c) => c.notNull().references('deliveries.id'))
+        .addColumn('number', 'integer', (c) => c.notNull())
+        .addColumn('at', 'text', (c) => c.notNull())
+        .addColumn('status_code', 'integer')
+        .addColumn('duration_ms', 'integer', (c) => c.notNull())
+        .addColumn('error', 'text')
+        .addColumn('outcome', 'text', (c) => c.notNull().check(sql`outcome in ('delivered', 'retry', 'failed')`))
+        .addPrimaryKeyConstraint('attempts_pk', ['delivery_id', 'number'])
+        .execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -67,12 +67,67 @@ export interface CustomerUsageTable {
   used: Int;
 }
 
+/** An event of the transactional outbox (migration 0006_outbox), written with its ledger change. */
+export interface EventsTable {
+  id: string;
+  store: string;
+  transaction_id: string;
+  /** Order of the event within its transaction (commit events first, then the void's). */
+  seq: number;
+  type: string;
+  created_at: string;
+  ruleset_version: string;
+  /** The body exactly as sent (JSON text). */
+  body: string;
+  /** Summary of its deliveries: pending while any is pending, else failed when any failed, else delivered. */
+  status: 'pending' | 'delivered' | 'failed';
+}
+
+/** One subscription's delivery of an event. */
+export interface DeliveriesTable {
+  id: string;
+  event_id: string;
+  /** Copied from the event: the order key (store, transaction_id, url, seq) and the metrics label. */
+  store: string;
+  transaction_id: string;
+  seq: number;
+  event_type: string;
+  url: string;
+  secret_env: string;
+  secret_env_previous: string | null;
+  status: 'pending' | 'delivered' | 'failed';
+  /** Attempts since the delivery was last made pending (the retry schedule counts these). */
+  attempts: number;
+  created_at: string;
+  expires_at: string;
+  next_attempt_at: string;
+  lease_until: string | null;
+  last_attempt_at: string | null;
+  last_status_code: number | null;
+  last_error: string | null;
+}
+
+/** One attempt of a delivery, as the dispatcher recorded it. */
+export interface AttemptsTable {
+  delivery_id: string;
+  /** 1, 2, ... over the delivery's life. */
+  number: number;
+  at: string;
+  status_code: number | null;
+  duration_ms: number;
+  error: string | null;
+  outcome: 'delivered' | 'retry' | 'failed';
+}
+
 export interface Database {
   redemptions: RedemptionsTable;
   redemption_discounts: RedemptionDiscountsTable;
   redemption_allocations: RedemptionAllocationsTable;
   usage: UsageTable;
   customer_usage: CustomerUsageTable;
+  events: EventsTable;
+  deliveries: DeliveriesTable;
+  attempts: AttemptsTable;
 }
 
-export const TABLES = ['redemptions', 'redemption_discounts', 'redemption_allocations', 'usage', 'customer_usage'] as const;
+export const TABLES = ['redemptions', 'redemption_discounts', 'redemption_allocations', 'usage', 'customer_usage', 'events', 'deliveries', 'attempts'] as const;

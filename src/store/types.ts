@@ -14,6 +14,7 @@
 //   unique per store.
 
 import type { EvaluateResponse, Usage } from '../domain/types.js';
+import type { NewEvent, Outbox, RedemptionEvent } from '../events/types.js';
 
 /** The stored redemption as the API returns it (schemas/redemption-record.schema.json). */
 export interface RedemptionRecord extends EvaluateResponse {
@@ -25,7 +26,15 @@ export interface RedemptionRecord extends EvaluateResponse {
   voidReason?: string | null;
   /** The void's date in the store's timezone (YYYY-MM-DD). */
   voidDate?: string;
+  /** The webhook events of this transaction (issue 15), in delivery order, with their delivery status. */
+  events: RedemptionEvent[];
 }
+
+/**
+ * Builds the events of a ledger change inside its transaction (src/events/build.ts), given the
+ * record as it is committed (its `events` not yet set) and its customer.
+ */
+export type EventsBuilder = (change: { record: RedemptionRecord; customerId: string | null }) => NewEvent[];
 
 export interface DiscountLimit {
   discountId: string;
@@ -55,6 +64,8 @@ export interface RedeemInput {
   expectedTotal?: number;
   /** Commit instant (ISO 8601, UTC): the caller's clock. */
   now: string;
+  /** The events to write with the redemption (same transaction); none when absent. Not called for a replay. */
+  events?: EventsBuilder;
 }
 
 export type RedeemOutcome =
@@ -74,6 +85,8 @@ export interface VoidInput {
   /** ISO 8601 instant (UTC) and its store-local date. */
   now: string;
   localDate: string;
+  /** The events to write with the void (same transaction); called only by the void that changes the record. */
+  events?: EventsBuilder;
 }
 
 export interface UsageRow {
@@ -95,6 +108,8 @@ export interface LedgerStore {
   /** Voids once (releasing the usage it took); a second void returns the same record. null when unknown. */
   voidRedemption(input: VoidInput): Promise<RedemptionRecord | null>;
   getRedemption(store: string, transactionId: string): Promise<RedemptionRecord | null>;
+  /** The transactional outbox: the dispatcher's claims and attempts, the admin routes' reads. */
+  readonly outbox: Outbox;
   /** Resolves when the database answers; rejects with StoreUnavailableError otherwise. */
   ping(): Promise<void>;
   close(): Promise<void>;

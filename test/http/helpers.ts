@@ -50,6 +50,9 @@ export class FaultyStore implements LedgerStore {
   get dialect() {
     return this.inner.dialect;
   }
+  get outbox() {
+    return this.inner.outbox;
+  }
   #check(m: StoreMethod) {
     if (this.failing.has(m)) throw new StoreUnavailableError(`injected fault: ${m}`);
     if (this.crashing.has(m)) throw new Error(`injected bug: ${m}`);

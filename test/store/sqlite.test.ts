@@ -12,6 +12,7 @@ import { openStore, parseStoreLocation } from '../../src/store/open.js';
 import { TABLES } from '../../src/store/schema.js';
 import { StoreUnavailableError } from '../../src/store/types.js';
 import { cart, contractRuleset, redeemInput, storeContract, type StoreHarness } from './contract.js';
+import { outboxContract } from './outbox-contract.js';
 
 function sqliteHarness(groupCommit: boolean): StoreHarness {
   const dir = mkdtempSync(join(tmpdir(), 'ledger-'));
@@ -47,6 +48,8 @@ function sqliteHarness(groupCommit: boolean): StoreHarness {
 
 storeContract('SQLite file, group commit (the default)', async () => sqliteHarness(true));
 storeContract('SQLite file, one commit per redemption', async () => sqliteHarness(false));
+outboxContract('SQLite file, group commit (the default)', async () => sqliteHarness(true));
+outboxContract('SQLite file, one commit per redemption', async () => sqliteHarness(false));
 
 describe('SQLite ledger file', () => {
   const dirs: string[] = [];
@@ -70,7 +73,15 @@ describe('SQLite ledger file', () => {
       const tables = raw.prepare("select name from sqlite_master where type = 'table' and name not like 'kysely%' order by name").pluck().all();
       expect(tables).toEqual([...TABLES].sort());
       const indexes = raw.prepare("select name from sqlite_master where type = 'index' and name not like 'sqlite_autoindex%' order by name").pluck().all();
-      expect(indexes).toEqual(['redemptions_store_local_date']);
+      expect(indexes).toEqual([
+        'deliveries_due',
+        'deliveries_event',
+        'deliveries_order',
+        'events_store_created',
+        'events_store_status_created',
+        'events_transaction',
+        'redemptions_store_local_date',
+      ]);
       raw.close();
     } finally {
       await store.close();

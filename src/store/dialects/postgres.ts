@@ -87,6 +87,8 @@ export function openPostgres(options: PostgresOptions): DialectHandle {
     classify: classifyPostgresError,
     // A pool commits in parallel; sharing one commit would only serialise the redemptions.
     groupCommit: false,
+    // Two dispatchers claiming at once take different deliveries instead of waiting for each other.
+    skipLocked: true,
     close: () => (closed ??= db.destroy()),
   };
 }
