@@ -146,3 +146,12 @@ function redemptionData(input: BuildInput): RedemptionEventData {
     applied: r.applied,
   };
 }
+
+/**
+ * The subscriptions of a store's settings (`ruleset.settings.webhooks`, once the settings carry
+ * the `webhooks:` key; none until then).
+ */
+export function subscriptionsOf(settings: object): readonly WebhookSubscription[] {
+  const webhooks = (settings as { webhooks?: unknown }).webhooks;
+  return Array.isArray(webhooks) ? (webhooks as WebhookSubscription[]) : [];
+}

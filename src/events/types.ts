@@ -117,7 +117,7 @@ export interface EventSummary extends RedemptionEvent {
   transactionId: string;
   rulesetVersion: string;
   /** Deliveries by status (one per subscription that wanted the type when the event was written). */
-  deliveries: { pending: number; delivered: number; failed: number };
+  deliveryCounts: { pending: number; delivered: number; failed: number };
 }
 
 export interface AttemptDetail {
@@ -150,7 +150,8 @@ export interface DeliveryDetail {
 export interface EventDetail extends EventSummary {
   store: string;
   body: EventBody;
-  deliveryList: DeliveryDetail[];
+  /** In subscription order. */
+  deliveries: DeliveryDetail[];
 }
 
 export interface EventListQuery {

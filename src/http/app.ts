@@ -7,17 +7,21 @@ import { randomUUID } from 'node:crypto';
 import { Hono, type Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { matchedRoutes } from 'hono/route';
+import { subscriptionsOf } from '../events/build.js';
+import { randomEventId } from '../events/ids.js';
+import type { OutboxStore, WebhookSubscription } from '../events/types.js';
 import type { LedgerStore } from '../store/types.js';
 import { Keyring, type ApiKey } from './auth.js';
 import { makeContext, type AppEnv, type AppHono, type RouteContext } from './context.js';
 import { ApiError } from './errors.js';
 import { createLogger, type Logger } from './logger.js';
-import { createMetrics, type Metrics } from './metrics.js';
+import { countingOutbox, createMetrics, type Metrics } from './metrics.js';
 import { buildOpenApi } from './openapi.js';
-import type { LoadOutcome, RulesetHolder } from './ruleset.js';
+import type { LoadOutcome, RulesetHolder, ServedRuleset } from './ruleset.js';
 import { discountRoutes } from './routes/discounts.js';
 import { editorRoutes } from './routes/editor.js';
 import { editorPageRoutes } from './routes/editor-page.js';
+import { eventRoutes } from './routes/events.js';
 import { evaluateRoutes } from './routes/evaluate.js';
 import { healthRoutes } from './routes/health.js';
 import { posSheetRoutes } from './routes/pos-sheet.js';
@@ -37,6 +41,10 @@ export interface AppDeps {
   maxClockSkewMs?: number;
   /** The built editor page served at /editor (default editor/dist in the package). */
   editorDir?: string;
+  /** The webhook subscriptions of a served ruleset (default: its settings' `webhooks`). */
+  webhooks?: (served: ServedRuleset) => readonly WebhookSubscription[];
+  /** New event ids (default random `evt_` ids). */
+  newEventId?: () => string;
 }
 
 export interface Service {
@@ -44,6 +52,8 @@ export interface Service {
   metrics: Metrics;
   /** Reloads the rules directory (the admin route and SIGHUP). */
   reload(trigger: 'http' | 'signal'): Promise<LoadOutcome>;
+  /** The store's outbox counting each recorded attempt into /metrics: the one to give the dispatcher. */
+  outbox: OutboxStore;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:@/+=-]{1,128}$/;
@@ -57,6 +67,7 @@ export function createService(deps: AppDeps): Service {
   const metrics = deps.metrics ?? createMetrics();
   const keyring = new Keyring(deps.keys);
   if (deps.rulesets.current) metrics.setRuleset(deps.rulesets.current.version);
+  metrics.watchOutbox(() => deps.store.outbox.stats(), deps.now);
 
   const reload = async (trigger: 'http' | 'signal'): Promise<LoadOutcome> => {
     const previous = deps.rulesets.current?.version ?? null;
@@ -86,6 +97,8 @@ export function createService(deps: AppDeps): Service {
     maxClockSkewMs: deps.maxClockSkewMs ?? 5 * 60_000,
     keyring,
     reload,
+    webhooks: deps.webhooks ?? ((served) => subscriptionsOf(served.compiled.settings)),
+    newEventId: deps.newEventId ?? randomEventId,
   });
 
   const app = new Hono<AppEnv>();
@@ -109,6 +122,7 @@ export function createService(deps: AppDeps): Service {
   editorPageRoutes(app, deps.editorDir);
   evaluateRoutes(app, ctx);
   redemptionRoutes(app, ctx);
+  eventRoutes(app, ctx);
   discountRoutes(app, ctx);
   posSheetRoutes(app, ctx);
   rulesRoutes(app, ctx);
@@ -137,7 +151,7 @@ export function createService(deps: AppDeps): Service {
     return respond(c, new ApiError('internal_error', 'an unexpected error occurred; it has been logged with this request id'));
   });
 
-  return { app, metrics, reload };
+  return { app, metrics, reload, outbox: countingOutbox(deps.store.outbox, metrics) };
 }
 
 function respond(c: Context<AppEnv>, err: ApiError): Response {

@@ -2,6 +2,7 @@
 // helpers that turn store failures into 503s. Routes stay thin over these.
 
 import type { Hono, MiddlewareHandler } from 'hono';
+import type { WebhookSubscription } from '../events/types.js';
 import { formatDate, wallTimeAt } from '../domain/time.js';
 import { StoreUnavailableError, type LedgerStore } from '../store/types.js';
 import { requireScope, type Keyring, type Scope } from './auth.js';
@@ -28,6 +29,10 @@ export interface RouteContext {
   ledger<T>(what: string, call: () => Promise<T>): Promise<T>;
   /** Reloads the rules directory (admin route and SIGHUP). */
   reload(trigger: 'http' | 'signal'): Promise<import('./ruleset.js').LoadOutcome>;
+  /** The webhook subscriptions of a served ruleset (its settings' `webhooks`). */
+  webhooks(served: ServedRuleset): readonly WebhookSubscription[];
+  /** A new event id (random; tests may count). */
+  newEventId(): string;
 }
 
 export function makeContext(parts: Omit<RouteContext, 'scope' | 'ruleset' | 'ledger'> & { keyring: Keyring }): RouteContext {

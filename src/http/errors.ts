@@ -19,6 +19,7 @@ export const ERROR_CODES = [
   'invalid_rule',
   'precondition_failed',
   'precondition_required',
+  'not_retryable',
   'unavailable',
   'internal_error',
 ] as const;
@@ -39,6 +40,7 @@ const STATUS: Record<ErrorCode, 400 | 401 | 403 | 404 | 405 | 409 | 412 | 413 | 
   invalid_rule: 422,
   precondition_failed: 412,
   precondition_required: 428,
+  not_retryable: 409,
   internal_error: 500,
   unavailable: 503,
 };

@@ -43,6 +43,19 @@ const BODY_ERRORS = {
 const txParam = { name: 'transactionId', in: 'path', required: true, schema: { type: 'string', pattern: '^[A-Za-z0-9._:-]{1,128}$' } };
 const sec = (...scopes: string[]) => [{ bearer: scopes }];
 const ruleId = { name: 'id', in: 'path', required: true, schema: { type: 'string', pattern: '^[a-z0-9][a-z0-9-]{0,63}$' } };
+const eventId = { name: 'id', in: 'path', required: true, schema: { type: 'string', pattern: '^[A-Za-z0-9_.:-]{1,128}$' } };
+const webhook = (summary: string, name: SchemaName) => ({
+  post: {
+    summary,
+    parameters: [
+      { name: 'webhook-id', in: 'header', required: true, description: 'The event id (deduplicate by it).', schema: { type: 'string' } },
+      { name: 'webhook-timestamp', in: 'header', required: true, description: 'Integer seconds, renewed on every attempt.', schema: { type: 'string' } },
+      { name: 'webhook-signature', in: 'header', required: true, description: 'Standard Webhooks: v1,<base64 HMAC-SHA256 of id.timestamp.body>, space-separated during a key rotation.', schema: { type: 'string' } },
+    ],
+    requestBody: { required: true, content: json(name) },
+    responses: { '2XX': { description: 'Delivered. 410 stops retrying this delivery; anything else (3xx included) is retried.' } },
+  },
+});
 const etagHeader = { ETag: { description: 'The revision in quotes.', schema: { type: 'string' } } };
 const ifMatch = (description: string) => ({ name: 'If-Match', in: 'header', required: false, description, schema: { type: 'string' } });
 
@@ -59,6 +72,12 @@ export function buildOpenApi(): Record<string, unknown> {
       description: 'Prices carts for the point of sale, commits redemptions to the ledger with usage limits enforced atomically, and explains every rejected discount. Amounts are integer minor units.',
     },
     servers: [{ url: '/' }],
+    webhooks: {
+      'redemption.committed': webhook('A redemption was committed.', 'RedemptionCommittedEvent'),
+      'redemption.voided': webhook('A redemption was voided.', 'RedemptionVoidedEvent'),
+      'pos.reward.trigger': webhook('Apply the reward in the POS (trigger-reward POS systems).', 'PosRewardTriggerEvent'),
+      'pos.reward.reverse': webhook('Take back the reward of a voided redemption.', 'PosRewardReverseEvent'),
+    },
     components: {
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'API key with scope pos, editor or admin (admin may call every route).' } },
       schemas: components,
@@ -110,6 +129,44 @@ export function buildOpenApi(): Record<string, unknown> {
           parameters: [txParam],
           requestBody: { required: false, content: json('VoidRequest') },
           responses: { '200': ok('The voided record', 'RedemptionRecord'), ...BODY_ERRORS, ...COMMON, '404': error('not_found'), '503': unavailable },
+        },
+      },
+      '/v1/events': {
+        get: {
+          operationId: 'listEvents',
+          summary: "The served store's webhook events, newest first (createdAt, then id), at most 100 per page.",
+          security: sec('admin'),
+          parameters: [
+            { name: 'status', in: 'query', required: false, schema: { enum: ['pending', 'delivered', 'failed'] } },
+            { name: 'type', in: 'query', required: false, schema: { enum: ['redemption.committed', 'redemption.voided', 'pos.reward.trigger', 'pos.reward.reverse'] } },
+            { name: 'cursor', in: 'query', required: false, description: 'nextCursor of the previous page (opaque).', schema: { type: 'string' } },
+            { name: 'limit', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: 100, default: 50 } },
+          ],
+          responses: { '200': ok('A page of events', 'EventList'), '400': error('invalid_request: an unknown status, type or parameter, a limit out of 1..100, or a cursor not of this API'), ...COMMON, '503': unavailable },
+        },
+      },
+      '/v1/events/{id}': {
+        get: {
+          operationId: 'getEvent',
+          summary: 'An event as sent, with its deliveries and their attempts (status code, duration, error).',
+          security: sec('admin'),
+          parameters: [eventId],
+          responses: { '200': ok('The event', 'Event'), ...COMMON, '404': error('not_found'), '503': unavailable },
+        },
+      },
+      '/v1/events/{id}/retry': {
+        post: {
+          operationId: 'retryEvent',
+          summary: 'Make every failed delivery of the event pending again, due now, with a fresh expiry window; the same event id is sent.',
+          security: sec('admin'),
+          parameters: [eventId],
+          responses: {
+            '200': ok('Retried', 'EventRetryResponse'),
+            ...COMMON,
+            '404': error('not_found'),
+            '409': error('not_retryable: no delivery of the event failed (it is pending or delivered); nothing changed'),
+            '503': unavailable,
+          },
         },
       },
       '/v1/discounts': {

@@ -26,6 +26,13 @@ import ruleWriteResponseSchema from '../../schemas/rule-write-response.schema.js
 import cartListSchema from '../../schemas/cart-list.schema.json' with { type: 'json' };
 import simulateRequestSchema from '../../schemas/simulate-request.schema.json' with { type: 'json' };
 import simulateResponseSchema from '../../schemas/simulate-response.schema.json' with { type: 'json' };
+import eventListSchema from '../../schemas/outbox-event-list.schema.json' with { type: 'json' };
+import eventDetailSchema from '../../schemas/outbox-event.schema.json' with { type: 'json' };
+import eventRetrySchema from '../../schemas/outbox-retry-response.schema.json' with { type: 'json' };
+import redemptionCommittedEvent from '../../schemas/event-redemption-committed.schema.json' with { type: 'json' };
+import redemptionVoidedEvent from '../../schemas/event-redemption-voided.schema.json' with { type: 'json' };
+import posRewardTriggerEvent from '../../schemas/event-pos-reward-trigger.schema.json' with { type: 'json' };
+import posRewardReverseEvent from '../../schemas/event-pos-reward-reverse.schema.json' with { type: 'json' };
 import type { EvaluateRequest } from '../domain/types.js';
 import { checkRequest } from '../engine/request.js';
 import { schemaIssues } from '../dsl/schemas.js';
@@ -55,6 +62,13 @@ export const API_SCHEMAS = {
   CartList: cartListSchema,
   SimulateRequest: simulateRequestSchema,
   SimulateResponse: simulateResponseSchema,
+  EventList: eventListSchema,
+  Event: eventDetailSchema,
+  EventRetryResponse: eventRetrySchema,
+  RedemptionCommittedEvent: redemptionCommittedEvent,
+  RedemptionVoidedEvent: redemptionVoidedEvent,
+  PosRewardTriggerEvent: posRewardTriggerEvent,
+  PosRewardReverseEvent: posRewardReverseEvent,
 } as const;
 export type SchemaName = keyof typeof API_SCHEMAS;
 

@@ -303,7 +303,7 @@ export class KyselyOutbox implements Outbox {
           createdAt: r.created_at,
           transactionId: r.transaction_id,
           rulesetVersion: r.ruleset_version,
-          deliveries: counts.get(r.id) ?? { pending: 0, delivered: 0, failed: 0 },
+          deliveryCounts: counts.get(r.id) ?? { pending: 0, delivered: 0, failed: 0 },
         }),
       );
       const last = page[page.length - 1];
@@ -415,10 +415,10 @@ async function readEvent(db: Db, store: string, id: string): Promise<EventDetail
     createdAt: e.created_at,
     transactionId: e.transaction_id,
     rulesetVersion: e.ruleset_version,
-    deliveries: counts,
+    deliveryCounts: counts,
     store: e.store,
     body: JSON.parse(e.body) as EventBody,
-    deliveryList,
+    deliveries: deliveryList,
   };
 }
 

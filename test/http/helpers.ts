@@ -3,12 +3,13 @@
 // No mocks: the only wrapper (FaultyStore) forwards to the real store and throws
 // StoreUnavailableError on the calls a test switches off.
 
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'vitest';
 import { createService, type Service } from '../../src/http/app.js';
 import type { ApiKey } from '../../src/http/auth.js';
+import type { WebhookSubscription } from '../../src/events/types.js';
 import { memoryLogger } from '../../src/http/logger.js';
 import { loadServedRuleset, RulesetHolder } from '../../src/http/ruleset.js';
 import { apiValidators, type SchemaName } from '../../src/http/schemas.js';
@@ -110,10 +111,21 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function harness(options: { extraRules?: Record<string, string>; keys?: ApiKey[] } = {}): Promise<Harness> {
+export async function harness(
+  options: {
+    extraRules?: Record<string, string>;
+    keys?: ApiKey[];
+    /** The rules directory's only files, instead of the demo rules. */
+    rules?: Record<string, string>;
+    webhooks?: WebhookSubscription[];
+    newEventId?: () => string;
+  } = {},
+): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), 'discounts-http-'));
   const rulesDir = join(dir, 'rules');
-  cpSync(join(ROOT, 'rules'), rulesDir, { recursive: true });
+  if (options.rules) mkdirSync(rulesDir);
+  else cpSync(join(ROOT, 'rules'), rulesDir, { recursive: true });
+  for (const [name, text] of Object.entries(options.rules ?? {})) writeFileSync(join(rulesDir, name), text);
   for (const [name, text] of Object.entries(options.extraRules ?? {})) writeFileSync(join(rulesDir, name), text);
   const dbPath = join(dir, 'ledger.db');
   const store = new FaultyStore(await openStore({ path: dbPath }));
@@ -122,7 +134,15 @@ export async function harness(options: { extraRules?: Record<string, string>; ke
   const rulesets = new RulesetHolder(loaded.ruleset, { dir: rulesDir, displayDir: 'rules' });
   const clock = { now: FRIDAY_HAPPY_HOUR };
   const logs = memoryLogger();
-  const service = createService({ rulesets, store, now: () => clock.now, keys: options.keys ?? KEYS, logger: logs });
+  const service = createService({
+    rulesets,
+    store,
+    now: () => clock.now,
+    keys: options.keys ?? KEYS,
+    logger: logs,
+    ...(options.webhooks ? { webhooks: () => options.webhooks! } : {}),
+    ...(options.newEventId ? { newEventId: options.newEventId } : {}),
+  });
   return {
     dir,
     rulesDir,

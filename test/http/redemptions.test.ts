@@ -25,8 +25,8 @@ describe('POST /v1/redemptions', () => {
     expect(res.headers.get('idempotent-replay')).toBeNull();
     const record = await res.json();
     expectSchema('RedemptionRecord', record);
-    const { transactionId, status, committedAt, ...priced } = record;
-    expect({ transactionId, status, committedAt }).toEqual({ transactionId: 'pos1:0001', status: 'committed', committedAt: new Date(FRIDAY_HAPPY_HOUR).toISOString() });
+    const { transactionId, status, committedAt, events, ...priced } = record;
+    expect({ transactionId, status, committedAt, events }).toEqual({ transactionId: 'pos1:0001', status: 'committed', committedAt: new Date(FRIDAY_HAPPY_HOUR).toISOString(), events: [] });
     expect(priced).toEqual(quote);
     expect(await (await h.request('/v1/redemptions/pos1:0001', { headers: POS })).json()).toEqual(record);
 

@@ -262,9 +262,9 @@ export function outboxContract(name: string, factory: () => Promise<StoreHarness
       await store.outbox.recordAttempt(d2.deliveryId, { at, statusCode: 503, durationMs: 40, error: 'HTTP 503', outcome: 'failed', nextAttemptAt: null });
       const failed = (await store.outbox.getEvent('contract-store', id))!;
       expect(failed.status).toBe('failed');
-      expect(failed.deliveries).toEqual({ pending: 0, delivered: 1, failed: 1 });
+      expect(failed.deliveryCounts).toEqual({ pending: 0, delivered: 1, failed: 1 });
       expect(failed.body).toEqual(JSON.parse(String((await h.rows('events'))[0].body)));
-      expect(failed.deliveryList.map((d) => [d.url, d.status, d.attemptCount, d.lastStatusCode, d.attempts.map((a) => [a.statusCode, a.durationMs, a.error])])).toEqual([
+      expect(failed.deliveries.map((d) => [d.url, d.status, d.attemptCount, d.lastStatusCode, d.attempts.map((a) => [a.statusCode, a.durationMs, a.error])])).toEqual([
         [A, 'delivered', 1, 204, [[204, 12, null]]],
         [B, 'failed', 1, 503, [[503, 40, 'HTTP 503']]],
       ]);
@@ -276,12 +276,12 @@ export function outboxContract(name: string, factory: () => Promise<StoreHarness
       if (retried.kind !== 'retried') return;
       expect(retried.deliveries).toBe(1);
       expect(retried.event.status).toBe('pending');
-      const b = retried.event.deliveryList.find((d) => d.url === B)!;
+      const b = retried.event.deliveries.find((d) => d.url === B)!;
       expect([b.status, b.attemptCount, b.nextAttemptAt, b.expiresAt, b.attempts.length]).toEqual(['pending', 0, later, '2026-11-28T00:00:00.000Z', 1]);
       const [c] = await claim(store, later);
       expect([c.deliveryId, c.attempts]).toEqual([d2.deliveryId, 0]);
       await store.outbox.recordAttempt(c.deliveryId, delivered(later));
-      expect((await store.outbox.getEvent('contract-store', id))!.deliveryList[1].attempts.map((a) => a.number)).toEqual([1, 2]);
+      expect((await store.outbox.getEvent('contract-store', id))!.deliveries[1].attempts.map((a) => a.number)).toEqual([1, 2]);
       expect((await store.outbox.getEvent('contract-store', id))!.status).toBe('delivered');
       expect(await store.outbox.retryEvent('other-store', id, later)).toEqual({ kind: 'not_found' });
       expect(await store.outbox.retryEvent('contract-store', 'evt_missing', later)).toEqual({ kind: 'not_found' });
@@ -300,7 +300,7 @@ export function outboxContract(name: string, factory: () => Promise<StoreHarness
       expect(all).toHaveLength(5);
       const keys = all.map((e) => [e.createdAt, e.id]);
       expect(keys).toEqual([...keys].sort((a, b) => (a[0] !== b[0] ? (a[0] < b[0] ? 1 : -1) : a[1] < b[1] ? 1 : -1)));
-      expect(all[0]).toMatchObject({ createdAt: '2026-11-20T16:30:03.000Z', transactionId: 't-3', type: 'redemption.committed', status: 'pending', rulesetVersion: rs.version, deliveries: { pending: 1, delivered: 0, failed: 0 } });
+      expect(all[0]).toMatchObject({ createdAt: '2026-11-20T16:30:03.000Z', transactionId: 't-3', type: 'redemption.committed', status: 'pending', rulesetVersion: rs.version, deliveryCounts: { pending: 1, delivered: 0, failed: 0 } });
 
       const paged: string[] = [];
       let after: { createdAt: string; id: string } | undefined;

@@ -6,7 +6,9 @@
 import type { Context } from 'hono';
 import { parseDateTime, toEpoch } from '../../domain/time.js';
 import { evaluate } from '../../engine/evaluate.js';
-import type { RedemptionRecord } from '../../store/types.js';
+import { committedEvents, voidedEvents } from '../../events/build.js';
+import type { EventsBuilder, RedemptionRecord } from '../../store/types.js';
+import type { ServedRuleset } from '../ruleset.js';
 import { canonicalJson, readJsonBody } from '../body.js';
 import { customerIdOf, isoInstant, localDate, type AppHono, type RouteContext } from '../context.js';
 import { ApiError } from '../errors.js';
@@ -16,6 +18,13 @@ import { limitsFor } from './evaluate.js';
 export const TRANSACTION_ID = PATTERNS.transactionId.test;
 
 export function redemptionRoutes(app: AppHono, ctx: RouteContext): void {
+  /** The events builder of a ledger change (issue 15): none when no subscription is configured. */
+  const eventsOf = (served: ServedRuleset, build: typeof committedEvents): { events?: EventsBuilder } => {
+    const subscriptions = ctx.webhooks(served);
+    if (!subscriptions.length) return {};
+    const context = { store: served.compiled.policy.store, subscriptions, newId: () => ctx.newEventId() };
+    return { events: (change) => build(change, context) };
+  };
   const replay = (c: Context, record: RedemptionRecord) => {
     ctx.metrics.redemptions.inc({ outcome: 'replay' });
     c.header('Idempotent-Replay', 'true');
@@ -69,6 +78,7 @@ export function redemptionRoutes(app: AppHono, ctx: RouteContext): void {
         price: (usage) => evaluate(served.prepared, cart, { now: atMs, usage }),
         ...(r.expectedTotal === undefined ? {} : { expectedTotal: r.expectedTotal }),
         now: isoInstant(now),
+        ...eventsOf(served, committedEvents),
       }),
     );
     switch (outcome.kind) {
@@ -99,7 +109,14 @@ export function redemptionRoutes(app: AppHono, ctx: RouteContext): void {
     const now = ctx.now();
     const nowIso = isoInstant(now);
     const record = await ctx.ledger('void', () =>
-      ctx.store.voidRedemption({ store: policy.store, transactionId, reason: reason ?? null, now: nowIso, localDate: localDate(now, policy.timezone) }),
+      ctx.store.voidRedemption({
+        store: policy.store,
+        transactionId,
+        reason: reason ?? null,
+        now: nowIso,
+        localDate: localDate(now, policy.timezone),
+        ...eventsOf(served, voidedEvents),
+      }),
     );
     if (!record) throw notFound(transactionId);
     ctx.metrics.voids.inc({ outcome: record.voidedAt === nowIso ? 'voided' : 'already_voided' });
