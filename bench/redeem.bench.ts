@@ -9,6 +9,8 @@
 // every redemption takes usage of save5 (store-wide and per customer) and of the automatic
 // discounts' allocations: save5's usageLimit is raised so it never runs out during a run.
 // A postgres:// URL runs the PostgreSQL variant (bench/redeem-postgres.ts).
+// BENCH_WEBHOOKS=N (default 0): each redemption also writes its redemption.committed event with N
+// deliveries (N subscriptions), in the same transaction (issue 15's outbox).
 
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -22,10 +24,21 @@ import { compileWithNode, readRulesDir } from '../src/ruleset/load.js';
 import { applyPragmas, DEFAULT_BUSY_TIMEOUT_MS } from '../src/store/dialects/sqlite.js';
 import { openStore, parseStoreLocation } from '../src/store/open.js';
 import type { LedgerStore, RedeemInput } from '../src/store/types.js';
+import { committedEvents } from '../src/events/build.js';
+import { randomEventId } from '../src/events/ids.js';
+import type { WebhookSubscription } from '../src/events/types.js';
 
 export const RUNS = Math.max(3, Number(process.env.BENCH_RUNS ?? 5));
 export const RUN_MS = Math.max(200, Number(process.env.BENCH_RUN_MS ?? 1500));
 export const CONCURRENCY = 10;
+export const WEBHOOKS = Math.max(0, Math.min(20, Number(process.env.BENCH_WEBHOOKS ?? 0) || 0));
+const SUBSCRIPTIONS: WebhookSubscription[] = Array.from({ length: WEBHOOKS }, (_, i) => ({
+  url: `https://hooks.example.com/${i}`,
+  events: ['redemption.committed'],
+  secretEnv: `HOOK_${i}`,
+  secretEnvPrevious: null,
+  expireMinutes: 15,
+}));
 const WARMUP_MS = 500;
 
 export const median = (xs: number[]) => {
@@ -128,6 +141,7 @@ export async function redeemCommitsPerSec(store: LedgerStore, rs: PreparedRulese
       limits,
       price: (usage) => evaluate(rs, req, { now, usage }),
       now: new Date().toISOString(),
+      ...(WEBHOOKS ? { events: (c) => committedEvents(c, { store: rs.compiled.policy.store, subscriptions: SUBSCRIPTIONS, newId: randomEventId }) } : {}),
     };
   };
   const load = async (ms: number): Promise<number> => {
@@ -176,10 +190,10 @@ async function main(): Promise<void> {
   const commitsPerSec = Math.round(median(ours));
   const baselineCommitsPerSec_ = Math.round(median(baseline));
   process.stderr.write(
-    `redeem: ${commitsPerSec}/s through the store at concurrency ${CONCURRENCY}${groupCommit ? '' : ' without group commit'} vs ${baselineCommitsPerSec_}/s raw one-row commits ` +
+    `redeem: ${commitsPerSec}/s through the store at concurrency ${CONCURRENCY}${groupCommit ? '' : ' without group commit'}${WEBHOOKS ? ` with ${WEBHOOKS} webhook deliveries each` : ''} vs ${baselineCommitsPerSec_}/s raw one-row commits ` +
       `(${((100 * commitsPerSec) / baselineCommitsPerSec_).toFixed(0)}%; medians of ${RUNS} runs of ${RUN_MS} ms; runs: ${ours.map(Math.round).join(', ')} / ${baseline.map(Math.round).join(', ')})\n`,
   );
-  console.log(JSON.stringify({ bench: 'redeem', dialect: 'sqlite', commitsPerSec, baselineCommitsPerSec: baselineCommitsPerSec_ }));
+  console.log(JSON.stringify({ bench: 'redeem', dialect: 'sqlite', webhooks: WEBHOOKS, commitsPerSec, baselineCommitsPerSec: baselineCommitsPerSec_ }));
 }
 
 // Run only as a script (the HTTP benchmark imports baselineCommitsPerSec).
