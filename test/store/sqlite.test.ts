@@ -136,7 +136,7 @@ await s.close();`;
       });
     expect(await Promise.all([run(), run(), run()])).toEqual([0, 0, 0]);
     const raw = new Database(path, { readonly: true });
-    expect(raw.prepare('select name from kysely_migration').pluck().all()).toEqual(['0001_ledger']);
+    expect(raw.prepare('select name from kysely_migration').pluck().all()).toEqual(['0001_ledger', '0006_outbox']);
     raw.close();
     // Opening again in this process runs nothing new.
     const store = await openStore({ path });
