@@ -13,6 +13,7 @@ import { describeStoreLocation, openStore, resolveStoreSetting, StoreConfigError
 import { TABLES } from '../../src/store/schema.js';
 import { migrations } from '../../src/store/migrations.js';
 import { StoreUnavailableError, type LedgerStore, type RedemptionRecord } from '../../src/store/types.js';
+import { budgetContract } from './budget-contract.js';
 import { cart, contractRuleset, redeemInput, storeContract, type StoreHarness } from './contract.js';
 import { createTestDatabase, describePg, tableRows, TcpProxy, type TestDatabase } from './pg-helpers.js';
 
@@ -39,6 +40,7 @@ async function pgHarness(): Promise<StoreHarness> {
 }
 
 describePg('PostgreSQL store contract', () => storeContract('postgres', pgHarness));
+describePg('PostgreSQL budget contract', () => budgetContract('postgres', pgHarness));
 
 const rs = contractRuleset();
 const committed = (o: Awaited<ReturnType<LedgerStore['redeem']>>): RedemptionRecord => {

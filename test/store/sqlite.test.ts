@@ -12,6 +12,7 @@ import { openStore, parseStoreLocation } from '../../src/store/open.js';
 import { TABLES } from '../../src/store/schema.js';
 import { migrations } from '../../src/store/migrations.js';
 import { StoreUnavailableError } from '../../src/store/types.js';
+import { budgetContract } from './budget-contract.js';
 import { cart, contractRuleset, redeemInput, storeContract, type StoreHarness } from './contract.js';
 
 function sqliteHarness(groupCommit: boolean): StoreHarness {
@@ -48,6 +49,8 @@ function sqliteHarness(groupCommit: boolean): StoreHarness {
 
 storeContract('SQLite file, group commit (the default)', async () => sqliteHarness(true));
 storeContract('SQLite file, one commit per redemption', async () => sqliteHarness(false));
+budgetContract('SQLite file, group commit (the default)', async () => sqliteHarness(true));
+budgetContract('SQLite file, one commit per redemption', async () => sqliteHarness(false));
 
 describe('SQLite ledger file', () => {
   const dirs: string[] = [];
