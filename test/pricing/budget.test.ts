@@ -2,6 +2,7 @@
 // the store cap, spread over the lines; BUDGET_EXHAUSTED when nothing is left; the compile checks,
 // the POS check and the POS sheet's words.
 
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { compileRuleset, formatDiagnostic } from '../../src/dsl/compile.js';
 import type { EvaluateRequest, Usage } from '../../src/domain/types.js';
@@ -189,5 +190,62 @@ describe('budget: rule documents', () => {
       ['w', 'type: fixed\nvalue: 2\n'],
     ]).ruleset!;
     expect(posSheet(c).discounts.map((r) => r.value)).toEqual(['20% off; budget $2,000.00', '$2.00 off']);
+  });
+});
+
+describe('budget: properties', () => {
+  // One budgeted discount of each type next to an unbudgeted one, on random carts and random given:
+  // the budgeted amount is min(what it gives without a budget, what is left) before the store cap,
+  // never more than is left after it, its allocations add up, no line gets more than without the
+  // budget, and every line stays at or above its floor.
+  const types: [string, string][] = [
+    ['pct', 'type: percentage\nvalue: 35\nmaxDiscount: 40\n'],
+    ['fix', 'type: fixed\nvalue: 12.34\n'],
+    ['bogo', 'type: bogo\nbogo: { buy: 1, get: 1, percentOff: 50 }\n'],
+  ];
+  const arb = fc.record({
+    type: fc.integer({ min: 0, max: types.length - 1 }),
+    budget: fc.integer({ min: 1, max: 5000 }),
+    given: fc.integer({ min: 0, max: 6000 }),
+    capPercent: fc.constantFrom(100, 30, 12.5),
+    lines: fc.array(fc.record({ unitPrice: fc.integer({ min: 0, max: 5000 }), quantity: fc.integer({ min: 1, max: 4 }), cannabis: fc.boolean() }), { minLength: 1, maxLength: 5 }),
+  });
+
+  it('caps at what is left, keeps allocations exact and floors intact', () => {
+    fc.assert(
+      fc.property(arb, ({ type, budget, given, capPercent, lines }) => {
+        const [id, body] = types[type];
+        const store = `${STORE}maxDiscountPercent: ${capPercent}\n`;
+        const budgetText = (budget / 100).toFixed(2);
+        const other: [string, string] = ['other', 'type: fixed\nvalue: 1\nstackable: true\n'];
+        const withBudget = ruleset([[id, `${body}budget: ${budgetText}\nstackable: true\n`], other], store);
+        const without = ruleset([[id, `${body}stackable: true\n`], other], store);
+        const noCap = ruleset([[id, `${body}budget: ${budgetText}\nstackable: true\n`], other]);
+        const noCapWithout = ruleset([[id, `${body}stackable: true\n`], other]);
+        const req = { explain: true, lines: lines.map((l, i) => ({ id: `l${i}`, productId: `p${i}`, category: 'x', ...l })) };
+        const usage = { [id]: { given } };
+        const r = price(withBudget, req, usage);
+        const left = Math.max(0, budget - given);
+        const applied = r.applied.find((a) => a.discountId === id);
+        const amount = applied?.amount ?? 0;
+        expect(amount).toBeLessThanOrEqual(left);
+        if (left === 0) expect(r.rejected.find((x) => x.discountId === id)?.reason).toBe('BUDGET_EXHAUSTED');
+        if (applied) expect(applied.allocations.reduce((s, a) => s + a.amount, 0)).toBe(amount);
+        // Without the store cap: exactly min(unbudgeted, left), never more on any line.
+        const plain = price(noCapWithout, req).applied.find((a) => a.discountId === id);
+        const capped = price(noCap, req, usage).applied.find((a) => a.discountId === id);
+        expect(capped?.amount ?? 0).toBe(Math.min(plain?.amount ?? 0, left));
+        for (const a of capped?.allocations ?? []) expect(a.amount).toBeLessThanOrEqual(plain!.allocations.find((p) => p.lineId === a.lineId)!.amount);
+        // Floors and the store cap hold with the budget as without it.
+        r.lines.forEach((l, i) => {
+          const floor = lines[i].cannabis ? Math.min(lines[i].unitPrice, 1) * lines[i].quantity : 0;
+          expect(l.total).toBeGreaterThanOrEqual(floor);
+        });
+        // What a capped discount leaves to the others is at most what it gave up.
+        expect(r.discountTotal).toBeLessThanOrEqual(price(without, req).discountTotal);
+        expect(r.discountTotal).toBeLessThanOrEqual(Math.floor((r.subtotal * capPercent * 100) / 10000));
+      }),
+      { numRuns: 150 },
+    );
   });
 });
