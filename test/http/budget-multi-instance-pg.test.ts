@@ -86,7 +86,7 @@ describePg('a budget across two service instances on one PostgreSQL database', (
     database = await createTestDatabase();
     client = await database.client();
     const instances: ServerProcess[] = await Promise.all(
-      [0, 1].map(() => startServe(['--rules', rulesDir, '--db', database!.url], { DISCOUNTS_LOG_LEVEL: 'warn', DISCOUNTS_DB_BUSY_TIMEOUT_MS: '30000' }, 30_000)),
+      [0, 1].map(() => startServe(['--rules', rulesDir, '--db', database!.url], { DISCOUNTS_LOG_LEVEL: 'warn', DISCOUNTS_DB_BUSY_TIMEOUT_MS: '30000' }, 60_000)),
     );
     const ids = Array.from({ length: 200 }, (_, i) => `p-${String(i).padStart(3, '0')}`);
     const sends = ids.map((id, i) => call(instances[i % 2].url, '/v1/redemptions', sale(id)));

@@ -35,7 +35,7 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const start = () => startServe(['--rules', join(dir, 'rules'), '--db', db], { DISCOUNTS_API_KEYS: KEYS, DISCOUNTS_LOG_LEVEL: 'warn' });
+const start = () => startServe(['--rules', join(dir, 'rules'), '--db', db], { DISCOUNTS_API_KEYS: KEYS, DISCOUNTS_LOG_LEVEL: 'warn' }, 60_000);
 
 interface Answer {
   status: number;
