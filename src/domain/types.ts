@@ -43,6 +43,7 @@ export const DIAGNOSTIC_CODES = [
   'invalid_pricing',
   'tier_value_decreasing',
   'floor_above_price',
+  'pos_budget_unsupported',
 ] as const;
 export type DiagnosticCode = (typeof DIAGNOSTIC_CODES)[number];
 
@@ -67,6 +68,7 @@ export const ELIGIBILITY_REASONS = [
   'EXPIRED',
   'OUTSIDE_SCHEDULE',
   'USAGE_LIMIT_REACHED',
+  'BUDGET_EXHAUSTED',
   'CUSTOMER_REQUIRED',
   'TIER_NOT_ELIGIBLE',
   'GROUP_NOT_ELIGIBLE',
@@ -139,6 +141,8 @@ export interface RuleDocument {
   appliesTo?: ItemSelector;
   minPurchase?: number;
   maxDiscount?: number;
+  /** The most this discount gives in total across all redemptions, in major units. */
+  budget?: number;
   customer?: { required?: boolean; tiers?: string[]; groups?: string[] };
   schedule?: {
     start?: string;
@@ -269,6 +273,12 @@ export interface CompiledDiscount {
   minPurchase: Minor | null;
   usageLimit: number | null;
   perCustomerLimit: number | null;
+  /**
+   * The most the discount gives across all redemptions (minor units): evaluate caps it at
+   * `budget - usage.given`. Present only when the rule has a budget, so the version of a ruleset
+   * without budgets is what it was before budgets existed.
+   */
+  budget?: Minor;
   action: PricingAction;
   posDiscountId: string | null;
   /** Normalised (lower-case) tiers, or null. */

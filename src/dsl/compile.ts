@@ -395,7 +395,8 @@ function meaningChecks(doc: Record<string, unknown>, src: SourceDocument, policy
     if (typeof v === 'number' && Number.isFinite(v) && v >= 0 && v <= 1e9 && decimalToScaled(v, policy.minorDigits) === null)
       error(pointer, 'rule_schema_error', `${describe(pointer)}: ${v} has more decimals than ${policy.currency} allows (${policy.minorDigits})`);
   };
-  const keys: ('minPurchase' | 'maxDiscount' | 'value')[] = doc.type === 'fixed' || doc.type === 'price' ? ['value', 'minPurchase', 'maxDiscount'] : ['minPurchase', 'maxDiscount'];
+  const keys: ('minPurchase' | 'maxDiscount' | 'budget' | 'value')[] =
+    doc.type === 'fixed' || doc.type === 'price' ? ['value', 'minPurchase', 'maxDiscount', 'budget'] : ['minPurchase', 'maxDiscount', 'budget'];
   for (const key of keys) amount([key], doc[key]);
   if (isObject(doc.bundle)) amount(['bundle', 'price'], doc.bundle.price);
   if (isObject(doc.bogo)) amount(['bogo', 'amountOff'], doc.bogo.amountOff);
@@ -503,6 +504,7 @@ function buildDiscount(doc: RuleDocument, src: SourceDocument, policy: StorePoli
   const minor = (v: number | undefined) => (v === undefined ? null : decimalToScaled(v, policy.minorDigits)!);
   const minPurchase = minor(doc.minPurchase);
   const maxDiscount = minor(doc.maxDiscount);
+  const budget = minor(doc.budget);
   let action: PricingAction;
   let sortValue = 0;
   // A tiered rule ranks (and is priced, until a cart picks its tier) by its first tier's value.
@@ -573,6 +575,8 @@ function buildDiscount(doc: RuleDocument, src: SourceDocument, policy: StorePoli
     minPurchase: minPurchase && minPurchase > 0 ? minPurchase : null,
     usageLimit: doc.usageLimit ?? null,
     perCustomerLimit: doc.perCustomerLimit ?? null,
+    // Only when set: rulesets without budgets keep their versions.
+    ...(budget !== null ? { budget } : {}),
     action,
     posDiscountId: doc.pos?.discountId ?? null,
     tiers,
@@ -694,6 +698,9 @@ function buildEngineRule(d: CompiledDiscount, conditions: ConditionNode | null, 
   }
   if (d.usageLimit !== null)
     checks.push({ name: 'USAGE_LIMIT_REACHED', fact: 'usage', params, path: '$.used', operator: 'lessThan', value: d.usageLimit });
+  // Something of the budget is left: usage.given (minor units, all redemptions not voided) below it.
+  if (d.budget !== undefined)
+    checks.push({ name: 'BUDGET_EXHAUSTED', fact: 'usage', params, path: '$.given', operator: 'lessThan', value: d.budget });
   const customerChecks: EngineCondition[] = [];
   if (d.customerRequired) customerChecks.push({ fact: 'session', path: '$.hasCustomer', operator: 'equal', value: true });
   if (d.perCustomerLimit !== null) customerChecks.push({ fact: 'session', path: '$.hasCustomerId', operator: 'equal', value: true });

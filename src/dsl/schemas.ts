@@ -251,10 +251,11 @@ addHints(requestSchema as JsonSchemaNode, {
 });
 addHints(usageSchema as JsonSchemaNode, {
   '': { text: 'must be a JSON object mapping discount ids to their redemption counts, such as {"save5": {"used": 3}}', topLevel: 'the usage' },
-  additionalProperties: 'must be an object with an optional used and customers, such as {"used": 3, "customers": {"c-42": 1}}',
+  additionalProperties: 'must be an object with an optional used, customers and given, such as {"used": 3, "customers": {"c-42": 1}}',
   'additionalProperties/properties/used': 'is the number of redemptions so far, a whole number 0 or more',
   'additionalProperties/properties/customers': 'must be an object mapping customer ids to their redemption counts, such as {"c-42": 1}',
   'additionalProperties/properties/customers/additionalProperties': "is the customer's number of redemptions so far, a whole number 0 or more",
+  'additionalProperties/properties/given': 'is what the discount has given so far, in minor units (for USD, 1250 means $12.50), a whole number 0 or more',
 });
 addHints(ruleTestSchema as JsonSchemaNode, {
   '': { text: 'must be a list of test cases', topLevel: 'the test file' },

@@ -18,6 +18,7 @@ import type {
 } from '../domain/types.js';
 import { normalizeCode } from '../dsl/compile.js';
 import { bogoApplications, bogoUnitsMissing } from '../pricing/bogo.js';
+import { budgetLeft } from '../pricing/budget.js';
 import { bogoCartCounts, lineFloors, pricePlanPrefix, type PlanResult, type PlanRule, type PricingCart } from '../pricing/plan.js';
 import { actionAtTier, tierReached, tierShortfall } from '../pricing/tiers.js';
 import { bundleUnits } from '../pricing/units.js';
@@ -178,6 +179,7 @@ export function evaluate(rs: PreparedRuleset, req: EvaluateRequest, opts: Evalua
     }
     return r;
   };
+  const usage = opts.usage ?? {};
   const price = (ranks: readonly number[]): PlanResult => {
     let lastCode = -1;
     for (let k = 0; k < ranks.length; k++) if (planByRank[ranks[k]].isCode) lastCode = k;
@@ -190,6 +192,10 @@ export function evaluate(rs: PreparedRuleset, req: EvaluateRequest, opts: Evalua
       lastCode,
       pricingPolicy,
       floors,
+      (k) => {
+        const d = discounts[byRank[ranks[k]]].discount;
+        return d.budget === undefined ? null : budgetLeft(d.budget, givenOf(usage, d.id));
+      },
     );
   };
   if (stackable > 0) {
@@ -320,6 +326,11 @@ export function evaluate(rs: PreparedRuleset, req: EvaluateRequest, opts: Evalua
     applied,
     rejected,
   };
+}
+
+/** Minor units a discount has given so far (own properties only: ids such as "constructor"). */
+function givenOf(usage: Usage, discountId: string): number {
+  return Object.hasOwn(usage, discountId) ? (usage[discountId].given ?? 0) : 0;
 }
 
 /** Sorts distinct small integers ascending, in place: insertion sort when short, a native typed-array sort otherwise. */
@@ -537,7 +548,7 @@ function buildFacts(rs: PreparedRuleset, req: EvaluateRequest, cart: CartView, o
       const u = Object.hasOwn(usage, params.discountId) ? usage[params.discountId] : undefined;
       const customers = u?.customers;
       const customerUsed = customerId !== null && customers && Object.hasOwn(customers, customerId) ? customers[customerId] : 0;
-      return { used: u?.used ?? 0, customerUsed };
+      return { used: u?.used ?? 0, customerUsed, given: u?.given ?? 0 };
     },
     items: (params: { discountId: string }) => linesFor(rs.byId.get(params.discountId)!.appliesTo, cart).length,
     bogo: (params: { discountId: string }) => {
@@ -732,6 +743,8 @@ function reasonRejection(rs: PreparedRuleset, pd: PreparedDiscount, o: Eligibili
       const missing = a.type === 'bundle' ? a.quantity - eligibleUnits(pd, cart) : missingUnits(rs, pd, cart);
       return { discountId: d.id, code, reason: o, message: `${d.name}: add ${missing} more qualifying item(s)` };
     }
+    case 'BUDGET_EXHAUSTED':
+      return { discountId: d.id, code, reason: o, message: `${d.name} has used up its budget of ${money(d.budget!)}` };
     default:
       return { discountId: d.id, code, reason: o, message: reasonMessage(o, d) };
   }
@@ -768,6 +781,7 @@ function reasonMessage(reason: EligibilityReason, d: CompiledDiscount): string {
     case 'MIN_QUANTITY_NOT_MET':
     case 'CUSTOMER_REQUIRED':
     case 'QUANTITY_NOT_MET':
+    case 'BUDGET_EXHAUSTED':
       return reason; // worded in reasonRejection
   }
 }

@@ -172,7 +172,7 @@ export function buildOpenApi(): Record<string, unknown> {
       '/v1/discounts': {
         get: {
           operationId: 'listDiscounts',
-          summary: 'Compiled discounts with their state, activeNow and remaining uses.',
+          summary: 'Compiled discounts with their state, activeNow, remaining uses and what is left of their budgets.',
           security: sec('pos', 'editor', 'admin'),
           responses: { '200': ok('The discounts', 'DiscountList'), ...COMMON, '503': unavailable },
         },

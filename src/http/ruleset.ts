@@ -19,7 +19,7 @@ export interface ServedRuleset {
   readonly prepared: PreparedRuleset;
   /** Warnings of the compile (a served ruleset has no errors). */
   readonly diagnostics: readonly Diagnostic[];
-  /** Discounts with a usage or per-customer limit, by id. */
+  /** Discounts with a usage or per-customer limit or a budget, by id. */
   readonly limits: readonly DiscountLimit[];
   /** Ids of limited automatic discounts, and limited code discounts by normalised code. */
   readonly limitedAutomatic: readonly string[];
@@ -49,7 +49,7 @@ export async function loadServedRuleset(dir: string, displayDir: string = dir): 
 
 /** A served snapshot of compiled sources (the editor's simulate builds one from drafts). */
 export function serve(dir: string, displayDir: string, sources: LoadedSources, compiled: CompiledRuleset, diagnostics: Diagnostic[]): ServedRuleset {
-  const limited = compiled.discounts.filter((d) => d.usageLimit !== null || d.perCustomerLimit !== null);
+  const limited = compiled.discounts.filter((d) => d.usageLimit !== null || d.perCustomerLimit !== null || d.budget !== undefined);
   const limitedByCode = new Map<string, string>();
   for (const d of limited) if (d.code !== null) limitedByCode.set(d.code, d.id);
   return Object.freeze({
@@ -60,7 +60,9 @@ export function serve(dir: string, displayDir: string, sources: LoadedSources, c
     compiled,
     prepared: prepareRuleset(compiled),
     diagnostics: Object.freeze([...diagnostics]),
-    limits: Object.freeze(limited.map((d) => Object.freeze({ discountId: d.id, usageLimit: d.usageLimit, perCustomerLimit: d.perCustomerLimit }))),
+    limits: Object.freeze(
+      limited.map((d) => Object.freeze({ discountId: d.id, usageLimit: d.usageLimit, perCustomerLimit: d.perCustomerLimit, budget: d.budget ?? null })),
+    ),
     limitedAutomatic: Object.freeze(limited.filter((d) => d.code === null).map((d) => d.id)),
     limitedByCode,
   });

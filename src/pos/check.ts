@@ -37,6 +37,9 @@ export function checkPos(doc: Record<string, unknown>, profile: PosProfile, repo
         report([...at, key], 'pos_selector_unsupported', `${who} cannot restrict a discount by ${key === 'exclude' ? 'excluded items' : key}`, 'error');
   }
 
+  if (doc.budget !== undefined && !caps.budget)
+    report(['budget'], 'pos_budget_unsupported', `${who} applies its own amount for this discount and cannot honour a partly used budget`, 'error');
+
   if (!caps.cartLevel) {
     if (doc.minPurchase !== undefined && doc.minPurchase !== 0)
       report(['minPurchase'], 'pos_cart_level_unsupported', `${who} cannot require a minimum purchase`, 'error');

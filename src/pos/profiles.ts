@@ -29,6 +29,11 @@ export interface ModeCapabilities {
   cartLevel: boolean;
   /** Selector lists beyond categories and products that the POS can express. */
   selectors: readonly PosSelector[];
+  /**
+   * Whether a discount may have a `budget`: false where the POS applies its own amount (its copy of
+   * the discount), which cannot be capped at what is left of a partly used budget.
+   */
+  budget: boolean;
   /** One line for docs and the POS sheet. */
   summary: string;
 }
@@ -41,6 +46,7 @@ export const MODE_CAPABILITIES: Record<PosMode, ModeCapabilities> = {
     pricing: ['tiers', 'per-unit'],
     cartLevel: true,
     selectors: ['brands', 'vendors', 'tags', 'exclude'],
+    budget: false,
     summary: 'created in both places and linked by the POS discount ID',
   },
   'trigger-reward': {
@@ -50,6 +56,7 @@ export const MODE_CAPABILITIES: Record<PosMode, ModeCapabilities> = {
     pricing: ['tiers', 'per-unit'],
     cartLevel: true,
     selectors: ['brands', 'vendors', 'tags'],
+    budget: false,
     summary: 'created in the POS; the engine triggers it at redemption through its ID',
   },
   'static-only': {
@@ -59,6 +66,7 @@ export const MODE_CAPABILITIES: Record<PosMode, ModeCapabilities> = {
     pricing: [],
     cartLevel: false,
     selectors: [],
+    budget: true,
     summary: 'only static $ off and % off, no cart-level requirements; the engine sends the amount',
   },
   'mirror-no-redemption': {
@@ -68,6 +76,7 @@ export const MODE_CAPABILITIES: Record<PosMode, ModeCapabilities> = {
     pricing: ['tiers', 'per-unit'],
     cartLevel: true,
     selectors: ['brands', 'vendors', 'tags', 'exclude'],
+    budget: true,
     summary: "exists in both, not redeemed in the POS; the engine's record is the redemption",
   },
   'engine-only': {
@@ -77,6 +86,7 @@ export const MODE_CAPABILITIES: Record<PosMode, ModeCapabilities> = {
     pricing: [],
     cartLevel: true,
     selectors: ['brands', 'vendors', 'tags', 'exclude'],
+    budget: true,
     summary: 'managed only here: static $ off and % off; the engine sends the amount',
   },
 };

@@ -68,7 +68,8 @@ export function posSheet(ruleset: CompiledRuleset): PosSheet {
       name: d.name,
       enabled: d.enabled,
       type: d.type,
-      value: describeValue(d, money),
+      // A budget is a term of the discount: "20% off; budget $2,000.00".
+      value: d.budget === undefined ? describeValue(d, money) : `${describeValue(d, money)}; budget ${money(d.budget)}`,
       funding: d.funding && { vendor: d.funding.vendor, percent: d.funding.percentBps / 100 },
       appliesTo: d.appliesTo ? describeSelector(d.appliesTo) : 'all items',
       customer:

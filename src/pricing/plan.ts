@@ -7,6 +7,7 @@ import type { DiscountType, PricingAction } from '../domain/types.js';
 import { allocateByBigWeights, allocateByWeights, allocateWithCaps, exactShares } from './allocate.js';
 import { bogoCounts, matchBogo, type BogoCounts, type BogoLine } from './bogo.js';
 import { chooseUnits, matchBundle } from './units.js';
+import { capToBudget } from './budget.js';
 
 export interface PricingCart {
   unitPrice: readonly number[];
@@ -45,6 +46,8 @@ export interface PlanDiscount extends PlanRule {
   eligible: readonly number[];
   /** Bogo only: indices (ascending) of the lines whose units can be the reward. */
   reward?: readonly number[];
+  /** What is left of the discount's budget (minor units), when it has one (see pricing/budget.ts). */
+  budgetLeft?: number;
 }
 
 export interface PlanEntry {
@@ -113,6 +116,7 @@ export function pricePlan(
     lastCode,
     policy,
     floors,
+    (k) => discounts[k].budgetLeft ?? null,
   );
   for (let k = result.entries.length; k < discounts.length; k++) {
     const d = discounts[k];
@@ -128,6 +132,8 @@ export function pricePlan(
  * last entered-code discount (-1: none). Returns the entries of the priced discounts, a prefix of
  * the plan: every discount after it comes to 0 (the running total reached the store cap and no
  * code discount follows), so a caller with thousands of candidates never builds their entries.
+ * `budgetAt(k)`, when given, is what is left of the discount's budget (null: no budget): its
+ * amount is capped there right after its maxDiscount, before the next discount is priced.
  */
 export function pricePlanPrefix(
   cart: PricingCart,
@@ -138,6 +144,7 @@ export function pricePlanPrefix(
   lastCode: number,
   policy: PricingPolicy,
   floors: readonly number[],
+  budgetAt?: (k: number) => number | null,
 ): PlanResult {
   const remaining = cart.lineSubtotal.slice();
   let consumedUnits: number[] | null = null;
@@ -154,7 +161,7 @@ export function pricePlanPrefix(
     if (total >= cap && k > lastCode) break;
     const d = ruleAt(k);
     const a = d.action;
-    const entry =
+    let entry =
       a.type === 'bogo'
         ? priceBogo(d, a, linesAt(k), rewardAt(k))
         : a.type === 'bundle'
@@ -164,6 +171,8 @@ export function pricePlanPrefix(
             : a.type === 'fixed' && a.perUnit
               ? pricePerUnit(d, a, linesAt(k))
               : priceAmount(d, a, linesAt(k));
+    const left = budgetAt ? budgetAt(k) : null;
+    if (left !== null) entry = capToBudget(entry, left);
     for (let j = 0; j < entry.lines.length; j++) remaining[entry.lines[j]] -= entry.amounts[j];
     total += entry.amount;
     entries.push(entry);

@@ -20,6 +20,7 @@ import { sql, type ControlledTransaction, type Kysely, type Transaction } from '
 import type { AppliedDiscount, EvaluateResponse, Usage, UsageCounts } from '../domain/types.js';
 import type { DialectHandle } from './dialect.js';
 import { ShapeCache, type Db } from './shapes.js';
+import { giveBackBudget, takeBudget } from './budget.js';
 import { migrateToLatest } from './migrations.js';
 import { KyselyOutbox, transactionEvents, writeEvents } from './outbox.js';
 import type { Outbox, RedemptionEvent } from '../events/types.js';
@@ -122,8 +123,8 @@ export class KyselyLedgerStore implements LedgerStore {
     return this.#guard('migrate', () => migrateToLatest(this.#db));
   }
 
-  readUsage(store: string, discountIds: readonly string[], customerId: string | null): Promise<Usage> {
-    return this.#guard('read usage', () => readUsageIn(this.#q, this.#db, store, discountIds, customerId));
+  readUsage(store: string, discountIds: readonly string[], customerId: string | null, budgetIds: readonly string[] = []): Promise<Usage> {
+    return this.#guard('read usage', () => readUsageIn(this.#q, this.#db, store, discountIds, customerId, budgetIds));
   }
 
   usageTotals(store: string): Promise<UsageRow[]> {
@@ -303,8 +304,13 @@ async function redeemIn(q: ShapeCache, trx: Transaction<Database>, input: Redeem
   if (known) return idempotent(q, trx, input, known);
 
   const limits = new Map<string, DiscountLimit>();
-  for (const l of input.limits) if (l.usageLimit !== null || l.perCustomerLimit !== null) limits.set(l.discountId, l);
-  const usage = await readUsageIn(q, trx, input.store, [...limits.keys()], input.customerId);
+  const budgets: string[] = [];
+  for (const l of input.limits) {
+    const budget = l.budget ?? null;
+    if (l.usageLimit !== null || l.perCustomerLimit !== null || budget !== null) limits.set(l.discountId, l);
+    if (budget !== null) budgets.push(l.discountId);
+  }
+  const usage = await readUsageIn(q, trx, input.store, [...limits.keys()], input.customerId, budgets);
   const response = input.price(usage);
   if (input.expectedTotal !== undefined && response.total !== input.expectedTotal) {
     return { kind: 'price_changed', evaluation: response };
@@ -312,12 +318,14 @@ async function redeemIn(q: ShapeCache, trx: Transaction<Database>, input: Redeem
 
   // Which limits this redemption takes (the rows say so; a void releases exactly these).
   const applied = [...response.applied].sort((a, b) => byString(a.discountId, b.discountId));
-  const took = new Map<string, { usage: boolean; customer: boolean }>();
+  const took = new Map<string, { usage: boolean; customer: boolean; budget: number }>();
   for (const d of applied) {
     const limit = limits.get(d.discountId);
     took.set(d.discountId, {
       usage: limit?.usageLimit !== null && limit?.usageLimit !== undefined,
       customer: input.customerId !== null && (limit?.perCustomerLimit ?? null) !== null,
+      // The applied amount (after the store cap) counts against the budget.
+      budget: (limit?.budget ?? null) !== null ? d.amount : 0,
     });
   }
 
@@ -366,20 +374,22 @@ async function redeemIn(q: ShapeCache, trx: Transaction<Database>, input: Redeem
     d.amount,
     took.get(d.discountId)!.usage ? 1 : 0,
     took.get(d.discountId)!.customer ? 1 : 0,
+    took.get(d.discountId)!.budget,
   ]);
   for (const rows of chunks(discounts))
     await q.run(trx, `insert-discounts:${rows.length}`, rows.flat(), (db, a) =>
       db.insertInto('redemption_discounts').values(
         rows.map((_, i) => ({
-          store: a[i * 9],
-          transaction_id: a[i * 9 + 1],
-          discount_id: a[i * 9 + 2],
-          position: a[i * 9 + 3],
-          code: a[i * 9 + 4],
-          type: a[i * 9 + 5],
-          amount: a[i * 9 + 6],
-          took_usage: a[i * 9 + 7],
-          took_customer_usage: a[i * 9 + 8],
+          store: a[i * 10],
+          transaction_id: a[i * 10 + 1],
+          discount_id: a[i * 10 + 2],
+          position: a[i * 10 + 3],
+          code: a[i * 10 + 4],
+          type: a[i * 10 + 5],
+          amount: a[i * 10 + 6],
+          took_usage: a[i * 10 + 7],
+          took_customer_usage: a[i * 10 + 8],
+          took_budget: a[i * 10 + 9],
         })),
       ),
     );
@@ -419,9 +429,13 @@ async function redeemIn(q: ShapeCache, trx: Transaction<Database>, input: Redeem
   // discount waits for (PostgreSQL row lock), so it is held for as short a time as possible. Every
   // applied discount with a limit, in discount id order (store-wide, then per customer), so two
   // transactions never wait for each other in a cycle. A use taken meanwhile by another
-  // transaction rolls all of this back and prices again (LimitRace).
+  // transaction rolls all of this back and prices again (LimitRace). A budget is taken on the same
+  // usage row right after its use (src/store/budget.ts); one that no longer fits re-prices the
+  // same way, capped at what is left then.
   for (const d of applied) {
-    if (took.get(d.discountId)!.usage && !(await takeUsage(q, trx, input.store, d.discountId, limits.get(d.discountId)!.usageLimit!))) throw new LimitRace(d.discountId);
+    const t = took.get(d.discountId)!;
+    if (t.usage && !(await takeUsage(q, trx, input.store, d.discountId, limits.get(d.discountId)!.usageLimit!))) throw new LimitRace(d.discountId);
+    if (t.budget > 0 && !(await takeBudget(q, trx, input.store, d.discountId, limits.get(d.discountId)!.budget!, t.budget))) throw new LimitRace(d.discountId);
   }
   for (const d of applied) {
     if (!took.get(d.discountId)!.customer) continue;
@@ -490,13 +504,14 @@ async function voidIn(q: ShapeCache, trx: Transaction<Database>, input: VoidInpu
   }
   const taken = await trx
     .selectFrom('redemption_discounts')
-    .select(['discount_id', 'took_usage', 'took_customer_usage'])
+    .select(['discount_id', 'took_usage', 'took_customer_usage', 'took_budget'])
     .where('store', '=', store)
     .where('transaction_id', '=', transactionId)
     .execute();
   // Released in the order redeem takes them (discount id, code unit order): no lock-order inversion.
   taken.sort((a, b) => byString(a.discount_id, b.discount_id));
   for (const t of taken) {
+    await giveBackBudget(q, trx, store, t.discount_id, Number(t.took_budget));
     if (Number(t.took_usage) !== 1) continue;
     await trx
       .updateTable('usage')
@@ -537,16 +552,31 @@ async function findRow(q: ShapeCache, db: Db, store: string, transactionId: stri
   return rows[0];
 }
 
-/** Every asked discount gets an entry (0 when never used), with the customer's count when customerId is given. */
-async function readUsageIn(q: ShapeCache, db: Db, store: string, discountIds: readonly string[], customerId: string | null): Promise<Usage> {
-  const ids = [...new Set(discountIds)].sort(byString);
+/**
+ * Every asked discount gets an entry (0 when never used), with the customer's count when customerId
+ * is given and `given` when it is one of budgetIds.
+ */
+async function readUsageIn(
+  q: ShapeCache,
+  db: Db,
+  store: string,
+  discountIds: readonly string[],
+  customerId: string | null,
+  budgetIds: readonly string[] = [],
+): Promise<Usage> {
+  const ids = [...new Set([...discountIds, ...budgetIds])].sort(byString);
+  const budgeted = new Set(budgetIds);
   const used = new Map<string, number>();
+  const given = new Map<string, number>();
   const customerUsed = new Map<string, number>();
   for (const part of chunks(ids)) {
     const { rows } = await q.run(db, `usage-in:${part.length}`, [store, ...part], (db, [store, ...ids]) =>
-      db.selectFrom('usage').select(['discount_id', 'used']).where('store', '=', store).where('discount_id', 'in', ids),
+      db.selectFrom('usage').select(['discount_id', 'used', 'given']).where('store', '=', store).where('discount_id', 'in', ids),
     );
-    for (const r of rows) used.set(r.discount_id, Number(r.used));
+    for (const r of rows) {
+      used.set(r.discount_id, Number(r.used));
+      given.set(r.discount_id, Number(r.given));
+    }
     if (customerId === null) continue;
     const { rows: crows } = await q.run(db, `customer-usage-in:${part.length}`, [store, customerId, ...part], (db, [store, customerId, ...ids]) =>
       db
@@ -561,6 +591,7 @@ async function readUsageIn(q: ShapeCache, db: Db, store: string, discountIds: re
   const usage: Usage = {};
   for (const id of ids) {
     const counts: UsageCounts = { used: used.get(id) ?? 0 };
+    if (budgeted.has(id)) counts.given = given.get(id) ?? 0;
     if (customerId !== null) {
       counts.customers = {};
       defineOwn(counts.customers, customerId, customerUsed.get(id) ?? 0);

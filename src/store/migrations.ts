@@ -89,6 +89,21 @@ export const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  // Budgets (issue 14): what a discount with `budget` has given, on its usage row (taken with a
+  // conditional update, `given + amount <= budget`, next to `used`), and what each redemption took
+  // of it, so a void gives exactly that back.
+  '0005_budget': {
+    async up(db: AnyDb) {
+      await db.schema
+        .alterTable('usage')
+        .addColumn('given', 'bigint', (c) => c.notNull().defaultTo(0).check(sql`given >= 0`))
+        .execute();
+      await db.schema
+        .alterTable('redemption_discounts')
+        .addColumn('took_budget', 'bigint', (c) => c.notNull().defaultTo(0).check(sql`took_budget >= 0`))
+        .execute();
+    },
+  },
   // Issue 15: the transactional outbox. Events and their deliveries are written in the ledger
   // change's own transaction; attempts by the dispatcher. No foreign key to redemptions, so the
   // ledger's cleanup decides on its own what to keep.

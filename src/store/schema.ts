@@ -7,6 +7,8 @@ import type { ColumnType } from 'kysely';
 
 /** A bigint column: written as a number, read as whatever the driver returns. */
 type Int = ColumnType<number | string, number, number>;
+/** A bigint column with a default (0): may be left out of an insert. */
+type IntDefault = ColumnType<number | string, number | undefined, number>;
 
 export interface RedemptionsTable {
   store: string;
@@ -44,6 +46,8 @@ export interface RedemptionDiscountsTable {
   took_usage: number;
   /** 1 when it took one use of the customer's per-customer limit (released by a void). */
   took_customer_usage: number;
+  /** Minor units this redemption added to the discount's `given` (its applied amount; 0 without a budget), given back by a void. */
+  took_budget: IntDefault;
 }
 
 export interface RedemptionAllocationsTable {
@@ -58,6 +62,8 @@ export interface UsageTable {
   store: string;
   discount_id: string;
   used: Int;
+  /** Minor units given so far by a discount with a budget (0 otherwise). */
+  given: IntDefault;
 }
 
 export interface CustomerUsageTable {

@@ -5,7 +5,8 @@
 // Rules every implementation keeps:
 // - Reading usage never writes anything.
 // - redeem() is one database transaction: idempotency check, usage taken with conditional
-//   updates (`used < limit`, per customer likewise; never read-modify-write in JS), the
+//   updates (`used < limit`, per customer likewise, `given + amount <= budget` for a budget;
+//   never read-modify-write in JS), the
 //   redemption, its applied discounts and their per-line allocations. A refused redemption
 //   (conflict, price changed) writes nothing, not even its transaction id.
 // - A database that cannot be reached, or is busy past its timeout, is a StoreUnavailableError;
@@ -40,6 +41,8 @@ export interface DiscountLimit {
   discountId: string;
   usageLimit: number | null;
   perCustomerLimit: number | null;
+  /** The discount's budget (minor units); absent or null without one. Its `given` is read and taken in the transaction. */
+  budget?: number | null;
 }
 
 export interface RedeemInput {
@@ -52,7 +55,7 @@ export interface RedeemInput {
   localDate: string;
   rulesetVersion: string;
   customerId: string | null;
-  /** The ruleset's discounts that have a usage or per-customer limit (their usage is read in the transaction). */
+  /** The ruleset's discounts that have a usage or per-customer limit or a budget (their usage is read in the transaction). */
   limits: readonly DiscountLimit[];
   /**
    * Prices the cart with the given usage counts (pure, synchronous: the engine's evaluate). Called
@@ -98,8 +101,11 @@ export interface LedgerStore {
   readonly dialect: 'sqlite' | 'postgres';
   /** Runs kysely's Migrator to the latest migration. */
   migrate(): Promise<void>;
-  /** Usage of these discounts in this store, with the customer's own counts when customerId is given. */
-  readUsage(store: string, discountIds: readonly string[], customerId: string | null): Promise<Usage>;
+  /**
+   * Usage of these discounts in this store, with the customer's own counts when customerId is given,
+   * and `given` for those of them listed in budgetIds (discounts with a budget).
+   */
+  readUsage(store: string, discountIds: readonly string[], customerId: string | null, budgetIds?: readonly string[]): Promise<Usage>;
   /** Total uses per discount of a store (for GET /v1/discounts `remaining`). */
   usageTotals(store: string): Promise<UsageRow[]>;
   redeem(input: RedeemInput): Promise<RedeemOutcome>;

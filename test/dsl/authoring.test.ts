@@ -129,7 +129,7 @@ describe('request and usage errors in plain words', () => {
     expect(u.ok ? [] : u.errors).toEqual([
       { code: 'usage_schema_error', path: '/save5/customers/c1', message: "save5.customers.c1 is the customer's number of redemptions so far, a whole number 0 or more; got 1.5" },
       { code: 'usage_schema_error', path: '/save5/used', message: 'save5.used is the number of redemptions so far, a whole number 0 or more; got -1' },
-      { code: 'usage_schema_error', path: '/x', message: 'x must be an object with an optional used and customers, such as {"used": 3, "customers": {"c-42": 1}}; got 3' },
+      { code: 'usage_schema_error', path: '/x', message: 'x must be an object with an optional used, customers and given, such as {"used": 3, "customers": {"c-42": 1}}; got 3' },
     ]);
   });
   it('usage naming an unknown discount is refused with the closest id', () => {

@@ -278,7 +278,7 @@ function factsFor(rs: PreparedRuleset, req: EvaluateRequest, now: number, usage:
     },
     usage: (params: { discountId: string }) => {
       const u = usage[params.discountId];
-      return { used: u?.used ?? 0, customerUsed: customerId !== null ? (u?.customers?.[customerId] ?? 0) : 0 };
+      return { used: u?.used ?? 0, customerUsed: customerId !== null ? (u?.customers?.[customerId] ?? 0) : 0, given: u?.given ?? 0 };
     },
     items: (params: { discountId: string }) => linesFor(rs.byId.get(params.discountId)!.appliesTo).length,
     bogo: (params: { discountId: string }) => {
@@ -352,7 +352,7 @@ const demoRequest: fc.Arbitrary<{ req: EvaluateRequest; now: number; usage: Usag
       { nil: undefined },
     ),
     codes: fc.subarray(['SAVE5', 'save5', 'nope', 'SPENDMORE']),
-    usage: fc.record({ used: fc.constantFrom(0, 999, 1000, 5000), c1: fc.constantFrom(0, 1, 2) }),
+    usage: fc.record({ used: fc.constantFrom(0, 999, 1000, 5000), c1: fc.constantFrom(0, 1, 2), given: fc.constantFrom(0, 199999, 200000, 250000) }),
   })
   .chain((r) =>
     fc.tuple(...Array.from({ length: r.n }, (_, i) => demoLine(i))).map((lines) => {
@@ -360,7 +360,7 @@ const demoRequest: fc.Arbitrary<{ req: EvaluateRequest; now: number; usage: Usag
       if (r.at) req.at = `${r.at.y}-${pad(r.at.m)}-${pad(r.at.d)}T${pad(r.at.h)}:${pad(r.at.min)}`;
       if (r.customer) req.customer = r.customer;
       if (r.codes.length) req.codes = r.codes;
-      const usage: Usage = { save5: { used: r.usage.used, customers: { c1: r.usage.c1 } } };
+      const usage: Usage = { save5: { used: r.usage.used, customers: { c1: r.usage.c1 } }, 'stiiizy-vendor-day': { given: r.usage.given } };
       return { req, now: r.now, usage };
     }),
   );
@@ -405,6 +405,7 @@ describe('demo rules: compiled eligibility vs json-rules-engine', () => {
       'NOT_STARTED',
       'OUTSIDE_SCHEDULE',
       'USAGE_LIMIT_REACHED',
+      'BUDGET_EXHAUSTED',
       'CUSTOMER_REQUIRED',
       'TIER_NOT_ELIGIBLE',
       'GROUP_NOT_ELIGIBLE',

@@ -11,7 +11,9 @@ import { sql } from 'kysely';
 import { classifyPostgresError, openPostgres, redactPostgresUrl } from '../../src/store/dialects/postgres.js';
 import { describeStoreLocation, openStore, resolveStoreSetting, StoreConfigError } from '../../src/store/open.js';
 import { TABLES } from '../../src/store/schema.js';
+import { migrations } from '../../src/store/migrations.js';
 import { StoreUnavailableError, type LedgerStore, type RedemptionRecord } from '../../src/store/types.js';
+import { budgetContract } from './budget-contract.js';
 import { cart, contractRuleset, redeemInput, storeContract, type StoreHarness } from './contract.js';
 import { outboxContract } from './outbox-contract.js';
 import { createTestDatabase, describePg, tableRows, TcpProxy, type TestDatabase } from './pg-helpers.js';
@@ -40,6 +42,7 @@ async function pgHarness(): Promise<StoreHarness> {
 
 describePg('PostgreSQL store contract', () => storeContract('postgres', pgHarness));
 describePg('PostgreSQL outbox contract', () => outboxContract('postgres', pgHarness));
+describePg('PostgreSQL budget contract', () => budgetContract('postgres', pgHarness));
 
 const rs = contractRuleset();
 const committed = (o: Awaited<ReturnType<LedgerStore['redeem']>>): RedemptionRecord => {
@@ -290,7 +293,7 @@ describePg('PostgreSQL ledger', () => {
   it('several instances opening one new database migrate it once', async () => {
     await fresh();
     const opened = await Promise.all(Array.from({ length: 4 }, () => open(database.url)));
-    expect((await c.query('select name from kysely_migration')).rows.map((r) => r.name)).toEqual(['0001_ledger', '0006_outbox']);
+    expect((await c.query('select name from kysely_migration')).rows.map((r) => r.name).sort()).toEqual(Object.keys(migrations).sort());
     for (const s of opened) expect(await s.usageTotals('x')).toEqual([]);
   });
 });

@@ -10,7 +10,9 @@ import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openStore, parseStoreLocation } from '../../src/store/open.js';
 import { TABLES } from '../../src/store/schema.js';
+import { migrations } from '../../src/store/migrations.js';
 import { StoreUnavailableError } from '../../src/store/types.js';
+import { budgetContract } from './budget-contract.js';
 import { cart, contractRuleset, redeemInput, storeContract, type StoreHarness } from './contract.js';
 import { outboxContract } from './outbox-contract.js';
 
@@ -50,6 +52,8 @@ storeContract('SQLite file, group commit (the default)', async () => sqliteHarne
 storeContract('SQLite file, one commit per redemption', async () => sqliteHarness(false));
 outboxContract('SQLite file, group commit (the default)', async () => sqliteHarness(true));
 outboxContract('SQLite file, one commit per redemption', async () => sqliteHarness(false));
+budgetContract('SQLite file, group commit (the default)', async () => sqliteHarness(true));
+budgetContract('SQLite file, one commit per redemption', async () => sqliteHarness(false));
 
 describe('SQLite ledger file', () => {
   const dirs: string[] = [];
@@ -136,7 +140,7 @@ await s.close();`;
       });
     expect(await Promise.all([run(), run(), run()])).toEqual([0, 0, 0]);
     const raw = new Database(path, { readonly: true });
-    expect(raw.prepare('select name from kysely_migration').pluck().all()).toEqual(['0001_ledger', '0006_outbox']);
+    expect(raw.prepare('select name from kysely_migration').pluck().all()).toEqual(Object.keys(migrations).sort());
     raw.close();
     // Opening again in this process runs nothing new.
     const store = await openStore({ path });

@@ -23,7 +23,7 @@ import { parseBody, parseEvaluateRequest } from '../schemas.js';
 import { draftFileName } from '../validate-draft.js';
 import type { DiscountState, RuleListEntry, RuleState, RuleSync } from '../../domain/rule-files.js';
 import { discountViews } from './discounts.js';
-import { limitsFor } from './evaluate.js';
+import { budgetIds, limitsFor } from './evaluate.js';
 import { checkRuleId, revisionOf, RulesDirectory } from './rule-files.js';
 
 const OPTIONS = { sha256Hex: nodeSha256Hex };
@@ -316,7 +316,7 @@ export function editorRoutes(app: AppHono, ctx: RouteContext): void {
     let limitsChecked = true;
     if (limits.length) {
       try {
-        usage = await ctx.store.readUsage(priced.compiled.policy.store, limits.map((l) => l.discountId), customerIdOf(req));
+        usage = await ctx.store.readUsage(priced.compiled.policy.store, limits.map((l) => l.discountId), customerIdOf(req), budgetIds(limits));
       } catch (err) {
         if (!(err instanceof StoreUnavailableError)) throw err;
         limitsChecked = false;

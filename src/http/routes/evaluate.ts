@@ -22,6 +22,11 @@ export function limitsFor(served: ServedRuleset, req: EvaluateRequest): Discount
   return served.limits.filter((l) => ids.has(l.discountId));
 }
 
+/** The ids of the limits that are budgets (their `given` is read with the usage). */
+export function budgetIds(limits: readonly DiscountLimit[]): string[] {
+  return limits.filter((l) => (l.budget ?? null) !== null).map((l) => l.discountId);
+}
+
 export function evaluateRoutes(app: AppHono, ctx: RouteContext): void {
   app.post('/v1/evaluate', ctx.scope('pos', 'editor'), async (c) => {
     const body = await readJsonBody(c);
@@ -33,7 +38,12 @@ export function evaluateRoutes(app: AppHono, ctx: RouteContext): void {
     let limitsChecked = true;
     if (limits.length) {
       try {
-        usage = await ctx.store.readUsage(served.compiled.policy.store, limits.map((l) => l.discountId), customerIdOf(req));
+        usage = await ctx.store.readUsage(
+          served.compiled.policy.store,
+          limits.map((l) => l.discountId),
+          customerIdOf(req),
+          budgetIds(limits),
+        );
       } catch (err) {
         if (!(err instanceof StoreUnavailableError)) throw err;
         limitsChecked = false;
