@@ -127,6 +127,7 @@ export async function startService(config: ServiceConfig, io: StartIO, options: 
       grace.unref();
       await done;
       clearTimeout(grace);
+      await service.close();
       await store.close();
       logger.info('stopped');
       resolveClosed();

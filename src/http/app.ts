@@ -9,6 +9,7 @@ import { HTTPException } from 'hono/http-exception';
 import { matchedRoutes } from 'hono/route';
 import type { LedgerStore } from '../store/types.js';
 import { Keyring, type ApiKey } from './auth.js';
+import { CodeAttempts } from './code-attempts.js';
 import { makeContext, type AppEnv, type AppHono, type RouteContext } from './context.js';
 import { ApiError } from './errors.js';
 import { createLogger, type Logger } from './logger.js';
@@ -44,6 +45,10 @@ export interface Service {
   metrics: Metrics;
   /** Reloads the rules directory (the admin route and SIGHUP). */
   reload(trigger: 'http' | 'signal'): Promise<LoadOutcome>;
+  /** The code-guessing telemetry (flushed in batches). */
+  codeAttempts: CodeAttempts;
+  /** Flushes the telemetry and stops background work; call before closing the store. */
+  close(): Promise<void>;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:@/+=-]{1,128}$/;
@@ -77,6 +82,7 @@ export function createService(deps: AppDeps): Service {
     return outcome;
   };
 
+  const codeAttempts = new CodeAttempts({ store: deps.store.abuse(), now: deps.now, logger });
   const ctx: RouteContext = makeContext({
     rulesets: deps.rulesets,
     store: deps.store,
@@ -84,6 +90,7 @@ export function createService(deps: AppDeps): Service {
     logger,
     metrics,
     maxClockSkewMs: deps.maxClockSkewMs ?? 5 * 60_000,
+    codeAttempts,
     keyring,
     reload,
   });
@@ -137,7 +144,7 @@ export function createService(deps: AppDeps): Service {
     return respond(c, new ApiError('internal_error', 'an unexpected error occurred; it has been logged with this request id'));
   });
 
-  return { app, metrics, reload };
+  return { app, metrics, reload, codeAttempts, close: () => codeAttempts.close() };
 }
 
 function respond(c: Context<AppEnv>, err: ApiError): Response {

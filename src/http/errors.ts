@@ -19,12 +19,13 @@ export const ERROR_CODES = [
   'invalid_rule',
   'precondition_failed',
   'precondition_required',
+  'rate_limited',
   'unavailable',
   'internal_error',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
-const STATUS: Record<ErrorCode, 400 | 401 | 403 | 404 | 405 | 409 | 412 | 413 | 415 | 422 | 428 | 500 | 503> = {
+const STATUS: Record<ErrorCode, 400 | 401 | 403 | 404 | 405 | 409 | 412 | 413 | 415 | 422 | 428 | 429 | 500 | 503> = {
   invalid_request: 400,
   clock_skew: 400,
   unauthorized: 401,
@@ -39,6 +40,7 @@ const STATUS: Record<ErrorCode, 400 | 401 | 403 | 404 | 405 | 409 | 412 | 413 | 
   invalid_rule: 422,
   precondition_failed: 412,
   precondition_required: 428,
+  rate_limited: 429,
   internal_error: 500,
   unavailable: 503,
 };

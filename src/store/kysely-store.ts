@@ -18,6 +18,7 @@
 
 import { sql, type ControlledTransaction, type Kysely, type Transaction } from 'kysely';
 import type { AppliedDiscount, EvaluateResponse, Usage, UsageCounts } from '../domain/types.js';
+import { KyselyAbuseStore, type AbuseStore } from './abuse.js';
 import type { DialectHandle } from './dialect.js';
 import { ShapeCache, type Db } from './shapes.js';
 import { migrateToLatest } from './migrations.js';
@@ -111,6 +112,12 @@ export class KyselyLedgerStore implements LedgerStore {
 
   migrate(): Promise<void> {
     return this.#guard('migrate', () => migrateToLatest(this.#db));
+  }
+
+  #abuse: AbuseStore | null = null;
+  /** Abuse telemetry and signal reads (src/store/abuse.ts). */
+  abuse(): AbuseStore {
+    return (this.#abuse ??= new KyselyAbuseStore(this.#db, (what, fn) => this.#guard(what, fn)));
   }
 
   readUsage(store: string, discountIds: readonly string[], customerId: string | null): Promise<Usage> {

@@ -67,12 +67,32 @@ export interface CustomerUsageTable {
   used: Int;
 }
 
+/** Code-guessing telemetry (migration 0003_abuse): not part of the ledger. */
+export interface CodeAttemptsTable {
+  store: string;
+  /** An id derived from the API key (never the key). */
+  key_id: string;
+  /** 'terminal' | 'customer' | 'none' (the key alone) | 'key' (the key's total whatever the terminal). */
+  subject_kind: 'terminal' | 'customer' | 'none' | 'key';
+  /** The terminal or customer id; '' for 'none' and 'key'. */
+  subject: string;
+  /** ISO 8601 instant (UTC) the fixed window starts at. */
+  window_start: string;
+  attempts: Int;
+  first_at: string;
+  last_at: string;
+}
+
 export interface Database {
   redemptions: RedemptionsTable;
   redemption_discounts: RedemptionDiscountsTable;
   redemption_allocations: RedemptionAllocationsTable;
   usage: UsageTable;
   customer_usage: CustomerUsageTable;
+  code_attempts: CodeAttemptsTable;
 }
 
 export const TABLES = ['redemptions', 'redemption_discounts', 'redemption_allocations', 'usage', 'customer_usage'] as const;
+
+/** Tables outside the ledger: telemetry and coordination (evaluate may write these, never the ledger's). */
+export const OPERATIONAL_TABLES = ['code_attempts'] as const;

@@ -14,6 +14,7 @@
 //   unique per store.
 
 import type { EvaluateResponse, Usage } from '../domain/types.js';
+import type { AbuseStore } from './abuse.js';
 
 /** The stored redemption as the API returns it (schemas/redemption-record.schema.json). */
 export interface RedemptionRecord extends EvaluateResponse {
@@ -95,6 +96,8 @@ export interface LedgerStore {
   /** Voids once (releasing the usage it took); a second void returns the same record. null when unknown. */
   voidRedemption(input: VoidInput): Promise<RedemptionRecord | null>;
   getRedemption(store: string, transactionId: string): Promise<RedemptionRecord | null>;
+  /** Abuse telemetry (code attempts) and the ledger reads behind the abuse signals (src/store/abuse.ts). */
+  abuse(): AbuseStore;
   /** Resolves when the database answers; rejects with StoreUnavailableError otherwise. */
   ping(): Promise<void>;
   close(): Promise<void>;

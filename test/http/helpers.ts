@@ -81,6 +81,9 @@ export class FaultyStore implements LedgerStore {
     this.#check('getRedemption');
     return this.inner.getRedemption(...a);
   }
+  abuse() {
+    return this.inner.abuse();
+  }
   async ping() {
     this.#check('ping');
     return this.inner.ping();

@@ -10,7 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
 import { classifyPostgresError, openPostgres, redactPostgresUrl } from '../../src/store/dialects/postgres.js';
 import { describeStoreLocation, openStore, resolveStoreSetting, StoreConfigError } from '../../src/store/open.js';
-import { TABLES } from '../../src/store/schema.js';
+import { OPERATIONAL_TABLES, TABLES } from '../../src/store/schema.js';
 import { StoreUnavailableError, type LedgerStore, type RedemptionRecord } from '../../src/store/types.js';
 import { cart, contractRuleset, redeemInput, storeContract, type StoreHarness } from './contract.js';
 import { createTestDatabase, describePg, tableRows, TcpProxy, type TestDatabase } from './pg-helpers.js';
@@ -110,7 +110,7 @@ describePg('PostgreSQL ledger', () => {
     const store = await open(database.url);
     expect(store.dialect).toBe('postgres');
     const tables = await c.query("select tablename from pg_tables where schemaname = 'public' and tablename not like 'kysely%' order by tablename");
-    expect(tables.rows.map((r) => r.tablename)).toEqual([...TABLES].sort());
+    expect(tables.rows.map((r) => r.tablename)).toEqual([...TABLES, ...OPERATIONAL_TABLES].sort());
   });
 
   it('two instances on one database: exactly usageLimit uses and one per customer under concurrency', async () => {

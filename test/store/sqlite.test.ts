@@ -9,7 +9,7 @@ import { pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openStore, parseStoreLocation } from '../../src/store/open.js';
-import { TABLES } from '../../src/store/schema.js';
+import { OPERATIONAL_TABLES, TABLES } from '../../src/store/schema.js';
 import { StoreUnavailableError } from '../../src/store/types.js';
 import { cart, contractRuleset, redeemInput, storeContract, type StoreHarness } from './contract.js';
 
@@ -68,9 +68,9 @@ describe('SQLite ledger file', () => {
       const raw = new Database(path, { readonly: true });
       expect(raw.pragma('journal_mode', { simple: true })).toBe('wal');
       const tables = raw.prepare("select name from sqlite_master where type = 'table' and name not like 'kysely%' order by name").pluck().all();
-      expect(tables).toEqual([...TABLES].sort());
+      expect(tables).toEqual([...TABLES, ...OPERATIONAL_TABLES].sort());
       const indexes = raw.prepare("select name from sqlite_master where type = 'index' and name not like 'sqlite_autoindex%' order by name").pluck().all();
-      expect(indexes).toEqual(['redemptions_store_local_date']);
+      expect(indexes).toEqual(['code_attempts_store_window', 'redemptions_store_local_date']);
       raw.close();
     } finally {
       await store.close();
