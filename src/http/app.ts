@@ -16,6 +16,7 @@ import { createLogger, type Logger } from './logger.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { buildOpenApi } from './openapi.js';
 import type { LoadOutcome, RulesetHolder } from './ruleset.js';
+import { abuseRoutes } from './routes/abuse.js';
 import { discountRoutes } from './routes/discounts.js';
 import { editorRoutes } from './routes/editor.js';
 import { editorPageRoutes } from './routes/editor-page.js';
@@ -120,6 +121,7 @@ export function createService(deps: AppDeps): Service {
   posSheetRoutes(app, ctx);
   rulesRoutes(app, ctx);
   editorRoutes(app, ctx);
+  abuseRoutes(app, ctx);
   let openapi: unknown = null;
   healthRoutes(app, ctx, () => (openapi ??= buildOpenApi()));
 

@@ -230,6 +230,19 @@ export function buildOpenApi(): Record<string, unknown> {
           responses: { '200': ok('Swapped', 'ReloadResponse'), ...COMMON, '422': error('invalid_ruleset: error.diagnostics holds the diagnostics') },
         },
       },
+      '/v1/reports/abuse': {
+        get: {
+          operationId: 'abuseReport',
+          summary: 'Abuse signals with their evidence: repeat use, code guessing, redeem-then-void cycling, heavily discounted sales (thresholds: store.yaml abuse:).',
+          security: sec('editor', 'admin'),
+          parameters: [
+            { name: 'from', in: 'query', required: false, description: 'Start (inclusive): a date (store-local midnight) or a date-time (without an offset: store time). Default: 7 days before to.', schema: { type: 'string' } },
+            { name: 'to', in: 'query', required: false, description: 'End (exclusive), like from. Default: now.', schema: { type: 'string' } },
+            { name: 'window', in: 'query', required: false, description: 'Instead of from: the period ending at to, e.g. 90m, 24h, 7d.', schema: { type: 'string', pattern: '^[1-9][0-9]{0,4}[mhd]$' } },
+          ],
+          responses: { '200': ok('The signals', 'AbuseReport'), '400': error('invalid_request: a bad from, to or window'), ...COMMON, '503': unavailable },
+        },
+      },
       '/healthz': { get: { operationId: 'health', security: [], responses: { '200': { description: 'Alive', content: { 'application/json': { schema: { type: 'object', properties: { status: { const: 'ok' } } } } } } } } },
       '/readyz': {
         get: {

@@ -4,6 +4,7 @@
 
 import { Ajv, type ValidateFunction } from 'ajv';
 import addFormatsImport from 'ajv-formats';
+import abuseReportSchema from '../../schemas/abuse-report.schema.json' with { type: 'json' };
 import diagnosticSchema from '../../schemas/diagnostic.schema.json' with { type: 'json' };
 import discountListSchema from '../../schemas/discount-list.schema.json' with { type: 'json' };
 import discountSchema from '../../schemas/discount.schema.json' with { type: 'json' };
@@ -55,6 +56,7 @@ export const API_SCHEMAS = {
   CartList: cartListSchema,
   SimulateRequest: simulateRequestSchema,
   SimulateResponse: simulateResponseSchema,
+  AbuseReport: abuseReportSchema,
 } as const;
 export type SchemaName = keyof typeof API_SCHEMAS;
 

@@ -7,22 +7,14 @@
 // the database add up without reading first. The ledger tables are only read here.
 
 import { sql, type Kysely } from 'kysely';
+import type { AbuseSale, AbuseUse, CodeAttemptWindow, SubjectKind } from '../reports/abuse.js';
 import type { Database } from './schema.js';
 
-export type SubjectKind = 'terminal' | 'customer' | 'none' | 'key';
+export type { SubjectKind };
 
 /** One counter of one window: `attempts` more unknown codes, seen between firstAt and lastAt. */
-export interface CodeAttemptRow {
+export interface CodeAttemptRow extends CodeAttemptWindow {
   store: string;
-  keyId: string;
-  subjectKind: SubjectKind;
-  /** Terminal or customer id; '' for 'none' and 'key'. */
-  subject: string;
-  /** ISO 8601 instant the window starts at. */
-  windowStart: string;
-  attempts: number;
-  firstAt: string;
-  lastAt: string;
 }
 
 export interface CounterKey {
@@ -31,26 +23,8 @@ export interface CounterKey {
   subject: string;
 }
 
-/** A redemption as the abuse signals read it. */
-export interface HistoryRedemption {
-  transactionId: string;
-  customerId: string | null;
-  terminalId: string | null;
-  /** The priced instant (ISO 8601, UTC). */
-  at: string;
-  status: 'committed' | 'voided';
-  voidedAt: string | null;
-  subtotal: number;
-  discountTotal: number;
-}
-
-export interface HistoryUse {
-  transactionId: string;
-  customerId: string;
-  discountId: string;
-  at: string;
-  amount: number;
-}
+export type HistoryRedemption = AbuseSale;
+export type HistoryUse = AbuseUse;
 
 export interface AbuseStore {
   /** Adds a batch of counters (one statement per row, one transaction). */
