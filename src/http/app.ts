@@ -9,6 +9,7 @@ import { HTTPException } from 'hono/http-exception';
 import { matchedRoutes } from 'hono/route';
 import type { LedgerStore } from '../store/types.js';
 import { Keyring, type ApiKey } from './auth.js';
+import { ServerCleanup } from './cleanup.js';
 import { CodeAttempts } from './code-attempts.js';
 import { makeContext, type AppEnv, type AppHono, type RouteContext } from './context.js';
 import { ApiError } from './errors.js';
@@ -17,6 +18,7 @@ import { createMetrics, type Metrics } from './metrics.js';
 import { buildOpenApi } from './openapi.js';
 import type { LoadOutcome, RulesetHolder } from './ruleset.js';
 import { abuseRoutes } from './routes/abuse.js';
+import { cleanupRoutes } from './routes/cleanup.js';
 import { discountRoutes } from './routes/discounts.js';
 import { editorRoutes } from './routes/editor.js';
 import { editorPageRoutes } from './routes/editor-page.js';
@@ -48,6 +50,8 @@ export interface Service {
   reload(trigger: 'http' | 'signal'): Promise<LoadOutcome>;
   /** The code-guessing telemetry (flushed in batches). */
   codeAttempts: CodeAttempts;
+  /** The cleanup (POST /v1/admin/cleanup) and its daily run (cleanup.daily): start() it in the server. */
+  cleanup: ServerCleanup;
   /** Flushes the telemetry and stops background work; call before closing the store. */
   close(): Promise<void>;
 }
@@ -122,6 +126,8 @@ export function createService(deps: AppDeps): Service {
   rulesRoutes(app, ctx);
   editorRoutes(app, ctx);
   abuseRoutes(app, ctx);
+  const cleanup = new ServerCleanup(ctx);
+  cleanupRoutes(app, ctx, cleanup);
   let openapi: unknown = null;
   healthRoutes(app, ctx, () => (openapi ??= buildOpenApi()));
 
@@ -146,7 +152,11 @@ export function createService(deps: AppDeps): Service {
     return respond(c, new ApiError('internal_error', 'an unexpected error occurred; it has been logged with this request id'));
   });
 
-  return { app, metrics, reload, codeAttempts, close: () => codeAttempts.close() };
+  const close = async () => {
+    await cleanup.stop();
+    await codeAttempts.close();
+  };
+  return { app, metrics, reload, codeAttempts, cleanup, close };
 }
 
 function respond(c: Context<AppEnv>, err: ApiError): Response {

@@ -243,6 +243,15 @@ export function buildOpenApi(): Record<string, unknown> {
           responses: { '200': ok('The signals', 'AbuseReport'), '400': error('invalid_request: a bad from, to or window'), ...COMMON, '503': unavailable },
         },
       },
+      '/v1/admin/cleanup': {
+        post: {
+          operationId: 'cleanup',
+          summary: 'Move the rule files of finished discounts (schedule ended or usage limit used up more than cleanup.graceDays ago) to archive/ and reload; dryRun lists them only.',
+          security: sec('admin'),
+          requestBody: { required: false, content: json('CleanupRequest') },
+          responses: { '200': ok('What moved (or would move) and why', 'CleanupResponse'), ...BODY_ERRORS, ...COMMON, '503': unavailable },
+        },
+      },
       '/healthz': { get: { operationId: 'health', security: [], responses: { '200': { description: 'Alive', content: { 'application/json': { schema: { type: 'object', properties: { status: { const: 'ok' } } } } } } } } },
       '/readyz': {
         get: {

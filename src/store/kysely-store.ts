@@ -19,6 +19,7 @@
 import { sql, type ControlledTransaction, type Kysely, type Transaction } from 'kysely';
 import type { AppliedDiscount, EvaluateResponse, Usage, UsageCounts } from '../domain/types.js';
 import { KyselyAbuseStore, type AbuseStore } from './abuse.js';
+import { KyselyCleanupStore, type CleanupStore } from './cleanup.js';
 import type { DialectHandle } from './dialect.js';
 import { ShapeCache, type Db } from './shapes.js';
 import { migrateToLatest } from './migrations.js';
@@ -118,6 +119,12 @@ export class KyselyLedgerStore implements LedgerStore {
   /** Abuse telemetry and signal reads (src/store/abuse.ts). */
   abuse(): AbuseStore {
     return (this.#abuse ??= new KyselyAbuseStore(this.#db, (what, fn) => this.#guard(what, fn)));
+  }
+
+  #cleanup: CleanupStore | null = null;
+  /** The cleanup's usage reads and daily lease (src/store/cleanup.ts). */
+  cleanup(): CleanupStore {
+    return (this.#cleanup ??= new KyselyCleanupStore(this.#db, (what, fn) => this.#guard(what, fn)));
   }
 
   readUsage(store: string, discountIds: readonly string[], customerId: string | null): Promise<Usage> {

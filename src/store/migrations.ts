@@ -109,6 +109,19 @@ export const migrations: Record<string, Migration> = {
       await db.schema.createIndex('code_attempts_store_window').on('code_attempts').columns(['store', 'window_start']).execute();
     },
   },
+  // The daily cleanup's lease (src/store/cleanup.ts): one row per job, taken for a day with a
+  // conditional update, so one instance at a time runs it. Not part of the ledger.
+  '0004_cleanup': {
+    async up(db: AnyDb) {
+      await db.schema
+        .createTable('service_leases')
+        .addColumn('name', 'text', (c) => c.primaryKey())
+        .addColumn('run_date', 'text', (c) => c.notNull())
+        .addColumn('holder', 'text', (c) => c.notNull())
+        .addColumn('taken_at', 'text', (c) => c.notNull())
+        .execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -83,6 +83,16 @@ export interface CodeAttemptsTable {
   last_at: string;
 }
 
+/** The daily cleanup's lease (migration 0004_cleanup): one row per job name. */
+export interface ServiceLeasesTable {
+  name: string;
+  /** The store-local date (YYYY-MM-DD) the lease was last taken for ('' never). */
+  run_date: string;
+  /** Who took it (host and process), and when (ISO 8601). */
+  holder: string;
+  taken_at: string;
+}
+
 export interface Database {
   redemptions: RedemptionsTable;
   redemption_discounts: RedemptionDiscountsTable;
@@ -90,9 +100,10 @@ export interface Database {
   usage: UsageTable;
   customer_usage: CustomerUsageTable;
   code_attempts: CodeAttemptsTable;
+  service_leases: ServiceLeasesTable;
 }
 
 export const TABLES = ['redemptions', 'redemption_discounts', 'redemption_allocations', 'usage', 'customer_usage'] as const;
 
 /** Tables outside the ledger: telemetry and coordination (evaluate may write these, never the ledger's). */
-export const OPERATIONAL_TABLES = ['code_attempts'] as const;
+export const OPERATIONAL_TABLES = ['code_attempts', 'service_leases'] as const;

@@ -84,6 +84,9 @@ export class FaultyStore implements LedgerStore {
   abuse() {
     return this.inner.abuse();
   }
+  cleanup() {
+    return this.inner.cleanup();
+  }
   async ping() {
     this.#check('ping');
     return this.inner.ping();
