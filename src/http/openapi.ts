@@ -70,7 +70,13 @@ export function buildOpenApi(): Record<string, unknown> {
           summary: 'Price a cart (never writes). limitsChecked is false when the ledger could not be read.',
           security: sec('pos', 'editor', 'admin'),
           requestBody: { required: true, content: json('EvaluateRequest') },
-          responses: { '200': ok('The priced cart', 'EvaluateResponse'), ...BODY_ERRORS, ...COMMON, '503': error('unavailable: no ruleset loaded') },
+          responses: {
+            '200': ok('The priced cart', 'EvaluateResponse'),
+            ...BODY_ERRORS,
+            ...COMMON,
+            '429': { description: 'rate_limited: too many unknown codes from this API key and terminal (or in total); requests without codes are never refused', content: json('Error'), headers: retryAfter },
+            '503': error('unavailable: no ruleset loaded'),
+          },
         },
       },
       '/v1/redemptions': {
@@ -89,6 +95,7 @@ export function buildOpenApi(): Record<string, unknown> {
             '413': BODY_ERRORS['413'],
             '415': BODY_ERRORS['415'],
             ...COMMON,
+            '429': { description: 'rate_limited: a new sale with codes past the code-guessing limit (a replay is still answered)', content: json('Error'), headers: retryAfter },
             '503': unavailable,
           },
         },

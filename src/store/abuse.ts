@@ -27,7 +27,7 @@ export type HistoryRedemption = AbuseSale;
 export type HistoryUse = AbuseUse;
 
 export interface AbuseStore {
-  /** Adds a batch of counters (one statement per row, one transaction). */
+  /** Adds a batch of counters, each at most once (multi-row upserts in one transaction). */
   addCodeAttempts(rows: readonly CodeAttemptRow[]): Promise<void>;
   /** The stored attempts of these counters in one window (absent counters: 0). */
   readCodeAttempts(store: string, windowStart: string, keys: readonly CounterKey[]): Promise<Map<string, number>>;
@@ -55,21 +55,24 @@ export class KyselyAbuseStore implements AbuseStore {
     if (rows.length === 0) return Promise.resolve();
     // Rows in one order, so two instances flushing at once lock them in the same order (PostgreSQL).
     const sorted = [...rows].sort((a, b) => cmp(rowOrder(a), rowOrder(b)));
+    const values = sorted.map((r) => ({
+      store: r.store,
+      key_id: r.keyId,
+      subject_kind: r.subjectKind,
+      subject: r.subject,
+      window_start: r.windowStart,
+      attempts: r.attempts,
+      first_at: r.firstAt,
+      last_at: r.lastAt,
+    }));
+    // Multi-row statements (a batch holds each counter once), all in one transaction: a batch is
+    // added whole or not at all, so a failed flush can be retried without counting twice.
     return this.guard('add code attempts', () =>
       this.db.transaction().execute(async (trx) => {
-        for (const r of sorted) {
+        for (let i = 0; i < values.length; i += 200)
           await trx
             .insertInto('code_attempts')
-            .values({
-              store: r.store,
-              key_id: r.keyId,
-              subject_kind: r.subjectKind,
-              subject: r.subject,
-              window_start: r.windowStart,
-              attempts: r.attempts,
-              first_at: r.firstAt,
-              last_at: r.lastAt,
-            })
+            .values(values.slice(i, i + 200))
             .onConflict((oc) =>
               oc.columns(['store', 'key_id', 'subject_kind', 'subject', 'window_start']).doUpdateSet({
                 attempts: sql`code_attempts.attempts + excluded.attempts`,
@@ -78,7 +81,6 @@ export class KyselyAbuseStore implements AbuseStore {
               }),
             )
             .execute();
-        }
       }),
     );
   }
