@@ -49,6 +49,8 @@ export interface CodeAttemptWindow {
 
 export interface SignalSubject {
   keyId?: string;
+  /** code_guessing: which counter: the key with a terminal, a customer, neither ('none'), or the key's total ('key'). */
+  counter?: SubjectKind;
   terminalId?: string;
   customerId?: string;
   discountId?: string;
@@ -159,7 +161,7 @@ function codeGuessing(input: AbuseInput): AbuseSignal[] {
   for (const r of input.codeAttempts) {
     const threshold = r.subjectKind === 'key' ? perKey : perTerminal;
     if (r.attempts < threshold) continue;
-    const subject: SignalSubject = { keyId: r.keyId };
+    const subject: SignalSubject = { keyId: r.keyId, counter: r.subjectKind };
     if (r.subjectKind === 'terminal') subject.terminalId = r.subject;
     if (r.subjectKind === 'customer') subject.customerId = r.subject;
     const start = Date.parse(r.windowStart);
@@ -253,11 +255,11 @@ function signal(
   };
 }
 
-const SUBJECT_KEYS = ['keyId', 'terminalId', 'customerId', 'discountId', 'transactionId'] as const;
+const SUBJECT_KEYS = ['keyId', 'counter', 'terminalId', 'customerId', 'discountId', 'transactionId'] as const;
 function orderSubject(s: SignalSubject): SignalSubject {
-  const out: SignalSubject = {};
-  for (const k of SUBJECT_KEYS) if (s[k] !== undefined) out[k] = s[k];
-  return out;
+  const out: Record<string, string> = {};
+  for (const k of SUBJECT_KEYS) if (s[k] !== undefined) out[k] = s[k]!;
+  return out as SignalSubject;
 }
 const sortKey = (s: AbuseSignal) => [s.kind, ...SUBJECT_KEYS.map((k) => (s.subject[k] === undefined ? '' : `${k}=${s.subject[k]}`)), s.window.from];
 

@@ -155,7 +155,7 @@ describe('GET /v1/reports/abuse', () => {
     expect(body.signals).toEqual([
       {
         kind: 'code_guessing',
-        subject: { keyId: keyIdOf('pos-key-1'), terminalId: 'reg-g' },
+        subject: { keyId: keyIdOf('pos-key-1'), counter: 'terminal', terminalId: 'reg-g' },
         count: 20,
         threshold: 20,
         window: { from: '2026-11-16T10:00:00.000Z', to: '2026-11-16T11:00:00.000Z' },
