@@ -96,6 +96,8 @@ export async function startService(config: ServiceConfig, io: StartIO, options: 
     throw new StartError(`cannot listen on ${config.host}:${config.port}: ${(err as Error).message}`);
   }
   server.keepAliveTimeout = 65_000;
+  // The daily cleanup (store.yaml cleanup.daily), checked every minute; one instance per day runs it.
+  service.cleanup.start();
   const port = (server.address() as AddressInfo).port;
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
   logger.info('listening', { url, rulesetVersion: loaded.ruleset.version, rules: config.rulesDisplay, db: describeStoreLocation(config.dbPath), keys: config.keys.length, pid: process.pid });
@@ -127,6 +129,7 @@ export async function startService(config: ServiceConfig, io: StartIO, options: 
       grace.unref();
       await done;
       clearTimeout(grace);
+      await service.close();
       await store.close();
       logger.info('stopped');
       resolveClosed();

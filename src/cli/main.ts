@@ -5,6 +5,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { suggest } from '../dsl/schemas.js';
+import { cleanupCommand } from './cleanup.js';
 import { compileCommand } from './compile.js';
 import { evaluateCommand } from './evaluate.js';
 import { fmtCommand } from './fmt.js';
@@ -30,6 +31,8 @@ Commands:
                                             list the discounts to create or check in the store's POS
   serve [--rules DIR] [--db PATH|URL] [--port N] [--host H]
                                             run the HTTP service (see docs/operations.md)
+  cleanup [--rules DIR] [--db PATH|URL] [--dry-run]
+                                            move finished discounts' files to DIR/archive/ (see docs/cleanup.md)
 
   --version                                 print the version
   --help                                    print this help
@@ -47,6 +50,7 @@ const COMMANDS: Record<string, { options: Options; run: (args: { values: Record<
   compile: { options: { rules: { type: 'string' } }, run: compileCommand },
   'pos-sheet': { options: { rules: { type: 'string' }, format: { type: 'string' } }, run: posSheetCommand },
   serve: { options: { rules: { type: 'string' }, db: { type: 'string' }, port: { type: 'string' }, host: { type: 'string' } }, run: serveCommand },
+  cleanup: { options: { rules: { type: 'string' }, db: { type: 'string' }, 'dry-run': { type: 'boolean' } }, run: cleanupCommand },
 };
 
 export async function main(argv: string[], io: CliIO): Promise<number> {

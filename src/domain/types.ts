@@ -184,6 +184,16 @@ export interface StorePolicyDocument {
   pos?: string;
   /** The rule editor's save behaviour; not part of the compiled policy or the ruleset version. */
   editor?: { autoReload?: boolean };
+  /** Abuse thresholds and the code-guessing throttle (src/dsl/settings.ts); not part of the ruleset version. */
+  abuse?: {
+    throttle?: boolean;
+    codeGuessing?: { windowMinutes?: number; perTerminal?: number; perKey?: number };
+    repeatUse?: { uses?: number; windowHours?: number };
+    voidCycling?: { voids?: number; windowHours?: number };
+    discountShare?: { percent?: number };
+  };
+  /** When discounts count as finished and the daily cleanup (src/dsl/settings.ts); not part of the ruleset version. */
+  cleanup?: { graceDays?: number; daily?: string };
   neverDiscount?: NeverDiscount;
 }
 
@@ -344,6 +354,8 @@ export interface Customer {
 
 export interface EvaluateRequest {
   at?: string;
+  /** The POS terminal (register) sending the request: keys the code-guessing throttle; never changes a price. */
+  terminalId?: string;
   customer?: Customer;
   codes?: string[];
   explain?: boolean;

@@ -228,6 +228,7 @@ const line = 'properties/lines/items/properties';
 addHints(requestSchema as JsonSchemaNode, {
   '': { text: 'must be a JSON object with lines (required) and optionally at, customer, codes and explain', topLevel: 'the request' },
   'properties/at': 'must be a date-time such as 2026-04-20T16:30:00-07:00 (without an offset: store time)',
+  'properties/terminalId': 'is the POS terminal (register) id, a string of 1 to 128 characters (it never changes a price)',
   'properties/customer': 'must be an object with an optional id, tier and groups (any other attribute is passed to conditions)',
   'properties/customer/properties/id': "is the customer's id, a string of 1 to 128 characters (needed for per-customer limits)",
   'properties/customer/properties/tier': "is the customer's loyalty tier, a string of up to 64 characters (compared case-insensitively)",

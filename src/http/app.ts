@@ -12,12 +12,16 @@ import { randomEventId } from '../events/ids.js';
 import type { OutboxStore, WebhookSubscription } from '../events/types.js';
 import type { LedgerStore } from '../store/types.js';
 import { Keyring, type ApiKey } from './auth.js';
+import { ServerCleanup } from './cleanup.js';
+import { CodeAttempts } from './code-attempts.js';
 import { makeContext, type AppEnv, type AppHono, type RouteContext } from './context.js';
 import { ApiError } from './errors.js';
 import { createLogger, type Logger } from './logger.js';
 import { countingOutbox, createMetrics, type Metrics } from './metrics.js';
 import { buildOpenApi } from './openapi.js';
 import type { LoadOutcome, RulesetHolder, ServedRuleset } from './ruleset.js';
+import { abuseRoutes } from './routes/abuse.js';
+import { cleanupRoutes } from './routes/cleanup.js';
 import { discountRoutes } from './routes/discounts.js';
 import { editorRoutes } from './routes/editor.js';
 import { editorPageRoutes } from './routes/editor-page.js';
@@ -54,6 +58,12 @@ export interface Service {
   reload(trigger: 'http' | 'signal'): Promise<LoadOutcome>;
   /** The store's outbox counting each recorded attempt into /metrics: the one to give the dispatcher. */
   outbox: OutboxStore;
+  /** The code-guessing telemetry (flushed in batches). */
+  codeAttempts: CodeAttempts;
+  /** The cleanup (POST /v1/admin/cleanup) and its daily run (cleanup.daily): start() it in the server. */
+  cleanup: ServerCleanup;
+  /** Flushes the telemetry and stops background work; call before closing the store. */
+  close(): Promise<void>;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:@/+=-]{1,128}$/;
@@ -88,6 +98,7 @@ export function createService(deps: AppDeps): Service {
     return outcome;
   };
 
+  const codeAttempts = new CodeAttempts({ store: deps.store.abuse(), now: deps.now, logger });
   const ctx: RouteContext = makeContext({
     rulesets: deps.rulesets,
     store: deps.store,
@@ -95,6 +106,7 @@ export function createService(deps: AppDeps): Service {
     logger,
     metrics,
     maxClockSkewMs: deps.maxClockSkewMs ?? 5 * 60_000,
+    codeAttempts,
     keyring,
     reload,
     webhooks: deps.webhooks ?? ((served) => subscriptionsOf(served.compiled.settings)),
@@ -127,6 +139,9 @@ export function createService(deps: AppDeps): Service {
   posSheetRoutes(app, ctx);
   rulesRoutes(app, ctx);
   editorRoutes(app, ctx);
+  abuseRoutes(app, ctx);
+  const cleanup = new ServerCleanup(ctx);
+  cleanupRoutes(app, ctx, cleanup);
   let openapi: unknown = null;
   healthRoutes(app, ctx, () => (openapi ??= buildOpenApi()));
 
@@ -151,7 +166,11 @@ export function createService(deps: AppDeps): Service {
     return respond(c, new ApiError('internal_error', 'an unexpected error occurred; it has been logged with this request id'));
   });
 
-  return { app, metrics, reload, outbox: countingOutbox(deps.store.outbox, metrics) };
+  const close = async () => {
+    await cleanup.stop();
+    await codeAttempts.close();
+  };
+  return { app, metrics, reload, outbox: countingOutbox(deps.store.outbox, metrics), codeAttempts, cleanup, close };
 }
 
 function respond(c: Context<AppEnv>, err: ApiError): Response {

@@ -50,6 +50,14 @@ export function parseKeyFile(text: string, where: string): ApiKey[] {
 
 const digest = (s: string) => createHash('sha256').update(s, 'utf8').digest();
 
+/** The id telemetry keys a presented API key by: never the key, the same on every instance. */
+export function keyIdOf(presented: string): string {
+  return 'key-' + createHash('sha256').update('discounts-api-key-id\u0000' + presented, 'utf8').digest('hex').slice(0, 16);
+}
+
+/** The key id of development mode (no keys configured). */
+export const OPEN_KEY_ID = 'key-open';
+
 export class Keyring {
   readonly #entries: { scope: Scope; digest: Buffer }[];
 
@@ -75,7 +83,10 @@ export class Keyring {
 /** Which scopes may call a route; admin may call everything. */
 export function requireScope(keyring: Keyring, allowed: readonly Scope[]): MiddlewareHandler {
   return async (c, next) => {
-    if (keyring.open) return next();
+    if (keyring.open) {
+      c.set('keyId', OPEN_KEY_ID);
+      return next();
+    }
     const header = c.req.header('authorization');
     const match = header ? /^Bearer[ ]+(\S+)\s*$/i.exec(header) : null;
     if (!match) {
@@ -87,6 +98,7 @@ export function requireScope(keyring: Keyring, allowed: readonly Scope[]): Middl
     if (scopes.size === 0) throw new ApiError('unauthorized', 'the API key is not valid', { headers: { 'WWW-Authenticate': 'Bearer error="invalid_token"' } });
     if (!scopes.has('admin') && !allowed.some((s) => scopes.has(s)))
       throw new ApiError('forbidden', `this route needs a key with scope ${[...new Set([...allowed, 'admin'])].join(' or ')}`);
+    c.set('keyId', keyIdOf(match[1]));
     return next();
   };
 }

@@ -7,12 +7,13 @@ import { formatDate, wallTimeAt } from '../domain/time.js';
 import { StoreUnavailableError, type LedgerStore } from '../store/types.js';
 import { requireScope, type Keyring, type Scope } from './auth.js';
 import { unavailable } from './errors.js';
+import type { CodeAttempts } from './code-attempts.js';
 import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
 import type { RulesetHolder, ServedRuleset } from './ruleset.js';
 
 /** The app's Hono environment: the request id every handler and the error mapping can read. */
-export type AppEnv = { Variables: { requestId: string } };
+export type AppEnv = { Variables: { requestId: string; /** Set by the scope guard: an id derived from the API key (src/http/auth.ts). */ keyId: string } };
 export type AppHono = Hono<AppEnv>;
 
 export interface RouteContext {
@@ -22,6 +23,8 @@ export interface RouteContext {
   logger: Logger;
   metrics: Metrics;
   maxClockSkewMs: number;
+  /** The code-guessing throttle and its telemetry (src/http/code-attempts.ts). */
+  codeAttempts: CodeAttempts;
   scope(...allowed: Scope[]): MiddlewareHandler;
   /** The snapshot this request works on (read once); 503 when none is loaded. */
   ruleset(): ServedRuleset;

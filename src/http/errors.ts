@@ -20,12 +20,13 @@ export const ERROR_CODES = [
   'precondition_failed',
   'precondition_required',
   'not_retryable',
+  'rate_limited',
   'unavailable',
   'internal_error',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
-const STATUS: Record<ErrorCode, 400 | 401 | 403 | 404 | 405 | 409 | 412 | 413 | 415 | 422 | 428 | 500 | 503> = {
+const STATUS: Record<ErrorCode, 400 | 401 | 403 | 404 | 405 | 409 | 412 | 413 | 415 | 422 | 428 | 429 | 500 | 503> = {
   invalid_request: 400,
   clock_skew: 400,
   unauthorized: 401,
@@ -41,6 +42,7 @@ const STATUS: Record<ErrorCode, 400 | 401 | 403 | 404 | 405 | 409 | 412 | 413 | 
   precondition_failed: 412,
   precondition_required: 428,
   not_retryable: 409,
+  rate_limited: 429,
   internal_error: 500,
   unavailable: 503,
 };

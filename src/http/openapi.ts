@@ -89,7 +89,13 @@ export function buildOpenApi(): Record<string, unknown> {
           summary: 'Price a cart (never writes). limitsChecked is false when the ledger could not be read.',
           security: sec('pos', 'editor', 'admin'),
           requestBody: { required: true, content: json('EvaluateRequest') },
-          responses: { '200': ok('The priced cart', 'EvaluateResponse'), ...BODY_ERRORS, ...COMMON, '503': error('unavailable: no ruleset loaded') },
+          responses: {
+            '200': ok('The priced cart', 'EvaluateResponse'),
+            ...BODY_ERRORS,
+            ...COMMON,
+            '429': { description: 'rate_limited: too many unknown codes from this API key and terminal (or in total); requests without codes are never refused', content: json('Error'), headers: retryAfter },
+            '503': error('unavailable: no ruleset loaded'),
+          },
         },
       },
       '/v1/redemptions': {
@@ -108,6 +114,7 @@ export function buildOpenApi(): Record<string, unknown> {
             '413': BODY_ERRORS['413'],
             '415': BODY_ERRORS['415'],
             ...COMMON,
+            '429': { description: 'rate_limited: a new sale with codes past the code-guessing limit (a replay is still answered)', content: json('Error'), headers: retryAfter },
             '503': unavailable,
           },
         },
@@ -285,6 +292,28 @@ export function buildOpenApi(): Record<string, unknown> {
           summary: 'Reload the rules directory; the previous ruleset keeps serving when the new one has errors.',
           security: sec('admin'),
           responses: { '200': ok('Swapped', 'ReloadResponse'), ...COMMON, '422': error('invalid_ruleset: error.diagnostics holds the diagnostics') },
+        },
+      },
+      '/v1/reports/abuse': {
+        get: {
+          operationId: 'abuseReport',
+          summary: 'Abuse signals with their evidence: repeat use, code guessing, redeem-then-void cycling, heavily discounted sales (thresholds: store.yaml abuse:).',
+          security: sec('editor', 'admin'),
+          parameters: [
+            { name: 'from', in: 'query', required: false, description: 'Start (inclusive): a date (store-local midnight) or a date-time (without an offset: store time). Default: 7 days before to.', schema: { type: 'string' } },
+            { name: 'to', in: 'query', required: false, description: 'End (exclusive), like from. Default: now.', schema: { type: 'string' } },
+            { name: 'window', in: 'query', required: false, description: 'Instead of from: the period ending at to, e.g. 90m, 24h, 7d.', schema: { type: 'string', pattern: '^[1-9][0-9]{0,4}[mhd]$' } },
+          ],
+          responses: { '200': ok('The signals', 'AbuseReport'), '400': error('invalid_request: a bad from, to or window'), ...COMMON, '503': unavailable },
+        },
+      },
+      '/v1/admin/cleanup': {
+        post: {
+          operationId: 'cleanup',
+          summary: 'Move the rule files of finished discounts (schedule ended or usage limit used up more than cleanup.graceDays ago) to archive/ and reload; dryRun lists them only.',
+          security: sec('admin'),
+          requestBody: { required: false, content: json('CleanupRequest') },
+          responses: { '200': ok('What moved (or would move) and why', 'CleanupResponse'), ...BODY_ERRORS, ...COMMON, '503': unavailable },
         },
       },
       '/healthz': { get: { operationId: 'health', security: [], responses: { '200': { description: 'Alive', content: { 'application/json': { schema: { type: 'object', properties: { status: { const: 'ok' } } } } } } } } },

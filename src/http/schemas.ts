@@ -4,6 +4,9 @@
 
 import { Ajv, type ValidateFunction } from 'ajv';
 import addFormatsImport from 'ajv-formats';
+import abuseReportSchema from '../../schemas/abuse-report.schema.json' with { type: 'json' };
+import cleanupRequestSchema from '../../schemas/cleanup-request.schema.json' with { type: 'json' };
+import cleanupResponseSchema from '../../schemas/cleanup-response.schema.json' with { type: 'json' };
 import diagnosticSchema from '../../schemas/diagnostic.schema.json' with { type: 'json' };
 import discountListSchema from '../../schemas/discount-list.schema.json' with { type: 'json' };
 import discountSchema from '../../schemas/discount.schema.json' with { type: 'json' };
@@ -69,6 +72,9 @@ export const API_SCHEMAS = {
   RedemptionVoidedEvent: redemptionVoidedEvent,
   PosRewardTriggerEvent: posRewardTriggerEvent,
   PosRewardReverseEvent: posRewardReverseEvent,
+  AbuseReport: abuseReportSchema,
+  CleanupRequest: cleanupRequestSchema,
+  CleanupResponse: cleanupResponseSchema,
 } as const;
 export type SchemaName = keyof typeof API_SCHEMAS;
 

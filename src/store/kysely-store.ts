@@ -18,6 +18,8 @@
 
 import { sql, type ControlledTransaction, type Kysely, type Transaction } from 'kysely';
 import type { AppliedDiscount, EvaluateResponse, Usage, UsageCounts } from '../domain/types.js';
+import { KyselyAbuseStore, type AbuseStore } from './abuse.js';
+import { KyselyCleanupStore, type CleanupStore } from './cleanup.js';
 import type { DialectHandle } from './dialect.js';
 import { ShapeCache, type Db } from './shapes.js';
 import { giveBackBudget, takeBudget } from './budget.js';
@@ -121,6 +123,18 @@ export class KyselyLedgerStore implements LedgerStore {
 
   migrate(): Promise<void> {
     return this.#guard('migrate', () => migrateToLatest(this.#db));
+  }
+
+  #abuse: AbuseStore | null = null;
+  /** Abuse telemetry and signal reads (src/store/abuse.ts). */
+  abuse(): AbuseStore {
+    return (this.#abuse ??= new KyselyAbuseStore(this.#db, (what, fn) => this.#guard(what, fn)));
+  }
+
+  #cleanup: CleanupStore | null = null;
+  /** The cleanup's usage reads and daily lease (src/store/cleanup.ts). */
+  cleanup(): CleanupStore {
+    return (this.#cleanup ??= new KyselyCleanupStore(this.#db, (what, fn) => this.#guard(what, fn)));
   }
 
   readUsage(store: string, discountIds: readonly string[], customerId: string | null, budgetIds: readonly string[] = []): Promise<Usage> {

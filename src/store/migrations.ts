@@ -89,6 +89,39 @@ export const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  // Code-guessing telemetry (src/store/abuse.ts): UNKNOWN_CODE attempts per API key id and subject
+  // in fixed windows, added in batches. Kept apart from the ledger: no foreign keys, never read by
+  // redeem, safe to prune. The report reads it by window start.
+  '0003_abuse': {
+    async up(db: AnyDb) {
+      await db.schema
+        .createTable('code_attempts')
+        .addColumn('store', 'text', (c) => c.notNull())
+        .addColumn('key_id', 'text', (c) => c.notNull())
+        .addColumn('subject_kind', 'text', (c) => c.notNull().check(sql`subject_kind in ('terminal', 'customer', 'none', 'key')`))
+        .addColumn('subject', 'text', (c) => c.notNull())
+        .addColumn('window_start', 'text', (c) => c.notNull())
+        .addColumn('attempts', 'bigint', (c) => c.notNull().check(sql`attempts >= 0`))
+        .addColumn('first_at', 'text', (c) => c.notNull())
+        .addColumn('last_at', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('code_attempts_pk', ['store', 'key_id', 'subject_kind', 'subject', 'window_start'])
+        .execute();
+      await db.schema.createIndex('code_attempts_store_window').on('code_attempts').columns(['store', 'window_start']).execute();
+    },
+  },
+  // The daily cleanup's lease (src/store/cleanup.ts): one row per job, taken for a day with a
+  // conditional update, so one instance at a time runs it. Not part of the ledger.
+  '0004_cleanup': {
+    async up(db: AnyDb) {
+      await db.schema
+        .createTable('service_leases')
+        .addColumn('name', 'text', (c) => c.primaryKey())
+        .addColumn('run_date', 'text', (c) => c.notNull())
+        .addColumn('holder', 'text', (c) => c.notNull())
+        .addColumn('taken_at', 'text', (c) => c.notNull())
+        .execute();
+    },
+  },
   // Budgets (issue 14): what a discount with `budget` has given, on its usage row (taken with a
   // conditional update, `given + amount <= budget`, next to `used`), and what each redemption took
   // of it, so a void gives exactly that back.

@@ -125,6 +125,32 @@ export interface AttemptsTable {
   outcome: 'delivered' | 'retry' | 'failed';
 }
 
+/** Code-guessing telemetry (migration 0003_abuse): not part of the ledger. */
+export interface CodeAttemptsTable {
+  store: string;
+  /** An id derived from the API key (never the key). */
+  key_id: string;
+  /** 'terminal' | 'customer' | 'none' (the key alone) | 'key' (the key's total whatever the terminal). */
+  subject_kind: 'terminal' | 'customer' | 'none' | 'key';
+  /** The terminal or customer id; '' for 'none' and 'key'. */
+  subject: string;
+  /** ISO 8601 instant (UTC) the fixed window starts at. */
+  window_start: string;
+  attempts: Int;
+  first_at: string;
+  last_at: string;
+}
+
+/** The daily cleanup's lease (migration 0004_cleanup): one row per job name. */
+export interface ServiceLeasesTable {
+  name: string;
+  /** The store-local date (YYYY-MM-DD) the lease was last taken for ('' never). */
+  run_date: string;
+  /** Who took it (host and process), and when (ISO 8601). */
+  holder: string;
+  taken_at: string;
+}
+
 export interface Database {
   redemptions: RedemptionsTable;
   redemption_discounts: RedemptionDiscountsTable;
@@ -134,6 +160,11 @@ export interface Database {
   events: EventsTable;
   deliveries: DeliveriesTable;
   attempts: AttemptsTable;
+  code_attempts: CodeAttemptsTable;
+  service_leases: ServiceLeasesTable;
 }
 
 export const TABLES = ['redemptions', 'redemption_discounts', 'redemption_allocations', 'usage', 'customer_usage', 'events', 'deliveries', 'attempts'] as const;
+
+/** Tables outside the ledger: telemetry and coordination (evaluate may write these, never the ledger's). */
+export const OPERATIONAL_TABLES = ['code_attempts', 'service_leases'] as const;

@@ -16,6 +16,8 @@
 
 import type { EvaluateResponse, Usage } from '../domain/types.js';
 import type { NewEvent, Outbox, RedemptionEvent } from '../events/types.js';
+import type { AbuseStore } from './abuse.js';
+import type { CleanupStore } from './cleanup.js';
 
 /** The stored redemption as the API returns it (schemas/redemption-record.schema.json). */
 export interface RedemptionRecord extends EvaluateResponse {
@@ -116,6 +118,10 @@ export interface LedgerStore {
   getRedemption(store: string, transactionId: string): Promise<RedemptionRecord | null>;
   /** The transactional outbox: the dispatcher's claims and attempts, the admin routes' reads. */
   readonly outbox: Outbox;
+  /** Abuse telemetry (code attempts) and the ledger reads behind the abuse signals (src/store/abuse.ts). */
+  abuse(): AbuseStore;
+  /** The cleanup's usage reads and daily lease (src/store/cleanup.ts). */
+  cleanup(): CleanupStore;
   /** Resolves when the database answers; rejects with StoreUnavailableError otherwise. */
   ping(): Promise<void>;
   close(): Promise<void>;

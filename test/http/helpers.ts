@@ -85,6 +85,12 @@ export class FaultyStore implements LedgerStore {
     this.#check('getRedemption');
     return this.inner.getRedemption(...a);
   }
+  abuse() {
+    return this.inner.abuse();
+  }
+  cleanup() {
+    return this.inner.cleanup();
+  }
   async ping() {
     this.#check('ping');
     return this.inner.ping();

@@ -9,8 +9,8 @@ import { pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openStore, parseStoreLocation } from '../../src/store/open.js';
-import { TABLES } from '../../src/store/schema.js';
 import { migrations } from '../../src/store/migrations.js';
+import { OPERATIONAL_TABLES, TABLES } from '../../src/store/schema.js';
 import { StoreUnavailableError } from '../../src/store/types.js';
 import { budgetContract } from './budget-contract.js';
 import { cart, contractRuleset, redeemInput, storeContract, type StoreHarness } from './contract.js';
@@ -75,9 +75,10 @@ describe('SQLite ledger file', () => {
       const raw = new Database(path, { readonly: true });
       expect(raw.pragma('journal_mode', { simple: true })).toBe('wal');
       const tables = raw.prepare("select name from sqlite_master where type = 'table' and name not like 'kysely%' order by name").pluck().all();
-      expect(tables).toEqual([...TABLES].sort());
+      expect(tables).toEqual([...TABLES, ...OPERATIONAL_TABLES].sort());
       const indexes = raw.prepare("select name from sqlite_master where type = 'index' and name not like 'sqlite_autoindex%' order by name").pluck().all();
       expect(indexes).toEqual([
+        'code_attempts_store_window',
         'deliveries_due',
         'deliveries_event',
         'deliveries_order',
@@ -140,7 +141,7 @@ await s.close();`;
       });
     expect(await Promise.all([run(), run(), run()])).toEqual([0, 0, 0]);
     const raw = new Database(path, { readonly: true });
-    expect(raw.prepare('select name from kysely_migration').pluck().all()).toEqual(Object.keys(migrations).sort());
+    expect(raw.prepare('select name from kysely_migration order by name').pluck().all()).toEqual(Object.keys(migrations).sort());
     raw.close();
     // Opening again in this process runs nothing new.
     const store = await openStore({ path });

@@ -1,6 +1,7 @@
-// POST /v1/evaluate: price a cart with the usage counts read from the ledger. Never writes. When
-// the ledger cannot be read, the cart is priced with usage 0 and `limitsChecked: false`: the
-// redemption checks the limits.
+// POST /v1/evaluate: price a cart with the usage counts read from the ledger. Never writes to the
+// ledger (its unknown codes are counted as telemetry, src/http/code-attempts.ts, and past the
+// code-guessing limit a request with codes gets 429). When the ledger cannot be read, the cart is
+// priced with usage 0 and `limitsChecked: false`: the redemption checks the limits.
 
 import type { EvaluateRequest, Usage } from '../../domain/types.js';
 import { normalizeCode } from '../../dsl/compile.js';
@@ -32,6 +33,10 @@ export function evaluateRoutes(app: AppHono, ctx: RouteContext): void {
     const body = await readJsonBody(c);
     const req = parseEvaluateRequest(body);
     const served = ctx.ruleset();
+    const settings = served.compiled.settings.abuse;
+    const store = served.compiled.policy.store;
+    // Before pricing: past the code-guessing limit a request with codes is refused (429).
+    const counters = await ctx.codeAttempts.check(store, c.get('keyId'), req, settings);
     const now = ctx.now();
     const limits = limitsFor(served, req);
     let usage: Usage = {};
@@ -53,6 +58,7 @@ export function evaluateRoutes(app: AppHono, ctx: RouteContext): void {
     const response = evaluate(served.prepared, req, { now, usage });
     ctx.metrics.evaluations.inc({ limits_checked: String(limitsChecked) });
     ctx.metrics.countRejections(response.rejected);
+    ctx.codeAttempts.record(store, counters, response.rejected, settings);
     return c.json(limitsChecked ? response : { ...response, limitsChecked: false });
   });
 }

@@ -1,6 +1,7 @@
 // Redemptions: commit a priced cart to the ledger (idempotent on transactionId), void it, read it.
 // Order of checks for POST /v1/redemptions: body shape -> stored transaction (replay or conflict,
-// before the clock, so a retry of an old sale still replays) -> clock skew of `at` -> the store's
+// before the clock, so a retry of an old sale still replays) -> the code-guessing throttle (429
+// rate_limited for a request with codes past the limit) -> clock skew of `at` -> the store's
 // transaction (price again with the usage read there, take usage with conditional updates).
 
 import type { Context } from 'hono';
@@ -49,6 +50,10 @@ export function redemptionRoutes(app: AppHono, ctx: RouteContext): void {
       if (found.requestCanonical === canonical) return replay(c, found.record);
       throw conflict(r.transactionId);
     }
+    // A replay is answered whatever the throttle says (the sale happened); a new sale with codes
+    // past the code-guessing limit is refused before pricing.
+    const abuse = served.compiled.settings.abuse;
+    const counters = await ctx.codeAttempts.check(policy.store, c.get('keyId'), r.request, abuse);
 
     const now = ctx.now();
     let atMs = now;
@@ -85,6 +90,7 @@ export function redemptionRoutes(app: AppHono, ctx: RouteContext): void {
       case 'committed':
         ctx.metrics.redemptions.inc({ outcome: 'committed' });
         ctx.metrics.countRejections(outcome.record.rejected);
+        ctx.codeAttempts.record(policy.store, counters, outcome.record.rejected, abuse);
         return c.json(outcome.record, 201);
       case 'replay':
         return replay(c, outcome.record);
