@@ -21,6 +21,8 @@ import type { AppliedDiscount, EvaluateResponse, Usage, UsageCounts } from '../d
 import type { DialectHandle } from './dialect.js';
 import { ShapeCache, type Db } from './shapes.js';
 import { migrateToLatest } from './migrations.js';
+import { readReplayStartUsage, replayPages } from './replay.js';
+import type { StoredRedemption } from '../reports/replay.js';
 import type { Database, RedemptionsTable } from './schema.js';
 import {
   StoreUnavailableError,
@@ -240,6 +242,17 @@ export class KyselyLedgerStore implements LedgerStore {
         }
       }
     });
+  }
+
+  replayPages(store: string, from: string, to: string, pageSize?: number): AsyncIterable<StoredRedemption[]> {
+    const pages = replayPages(this.#db, store, from, to, pageSize);
+    const next = () => this.#guard('read replay page', () => pages.next());
+    const stop = () => this.#guard('read replay page', () => pages.return(undefined));
+    return { [Symbol.asyncIterator]: () => ({ next, return: stop }) };
+  }
+
+  replayStartUsage(store: string, from: string, discountIds: readonly string[]): Promise<Usage> {
+    return this.#guard('read replay start usage', () => readReplayStartUsage(this.#db, store, from, discountIds));
   }
 
   ping(): Promise<void> {

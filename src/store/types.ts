@@ -14,6 +14,7 @@
 //   unique per store.
 
 import type { EvaluateResponse, Usage } from '../domain/types.js';
+import type { StoredRedemption } from '../reports/replay.js';
 
 /** The stored redemption as the API returns it (schemas/redemption-record.schema.json). */
 export interface RedemptionRecord extends EvaluateResponse {
@@ -95,6 +96,13 @@ export interface LedgerStore {
   /** Voids once (releasing the usage it took); a second void returns the same record. null when unknown. */
   voidRedemption(input: VoidInput): Promise<RedemptionRecord | null>;
   getRedemption(store: string, transactionId: string): Promise<RedemptionRecord | null>;
+  /**
+   * What-if replay (src/store/replay.ts; reads only): the committed, not voided redemptions whose
+   * store-local date is in [from, to), in commit order, a page at a time.
+   */
+  replayPages(store: string, from: string, to: string, pageSize?: number): AsyncIterable<StoredRedemption[]>;
+  /** What-if replay: uses (total, per customer) and amount given of these discounts by redemptions before `from`, not voided. */
+  replayStartUsage(store: string, from: string, discountIds: readonly string[]): Promise<Usage>;
   /** Resolves when the database answers; rejects with StoreUnavailableError otherwise. */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -81,6 +81,12 @@ export class FaultyStore implements LedgerStore {
     this.#check('getRedemption');
     return this.inner.getRedemption(...a);
   }
+  replayPages(...a: Parameters<LedgerStore['replayPages']>) {
+    return this.inner.replayPages(...a);
+  }
+  replayStartUsage(...a: Parameters<LedgerStore['replayStartUsage']>) {
+    return this.inner.replayStartUsage(...a);
+  }
   async ping() {
     this.#check('ping');
     return this.inner.ping();
