@@ -13,6 +13,7 @@ import { describeStoreLocation, openStore, resolveStoreSetting, StoreConfigError
 import { TABLES } from '../../src/store/schema.js';
 import { StoreUnavailableError, type LedgerStore, type RedemptionRecord } from '../../src/store/types.js';
 import { cart, contractRuleset, redeemInput, storeContract, type StoreHarness } from './contract.js';
+import { replayContract } from './replay-contract.js';
 import { createTestDatabase, describePg, tableRows, TcpProxy, type TestDatabase } from './pg-helpers.js';
 
 async function pgHarness(): Promise<StoreHarness> {
@@ -38,6 +39,7 @@ async function pgHarness(): Promise<StoreHarness> {
 }
 
 describePg('PostgreSQL store contract', () => storeContract('postgres', pgHarness));
+describePg('PostgreSQL what-if replay', () => replayContract('postgres', pgHarness));
 
 const rs = contractRuleset();
 const committed = (o: Awaited<ReturnType<LedgerStore['redeem']>>): RedemptionRecord => {

@@ -12,6 +12,7 @@ import { openStore, parseStoreLocation } from '../../src/store/open.js';
 import { TABLES } from '../../src/store/schema.js';
 import { StoreUnavailableError } from '../../src/store/types.js';
 import { cart, contractRuleset, redeemInput, storeContract, type StoreHarness } from './contract.js';
+import { replayContract } from './replay-contract.js';
 
 function sqliteHarness(groupCommit: boolean): StoreHarness {
   const dir = mkdtempSync(join(tmpdir(), 'ledger-'));
@@ -189,3 +190,5 @@ await store.close();`;
     expect(parseStoreLocation('postgresql://u@h/db')).toEqual({ dialect: 'postgres', url: 'postgresql://u@h/db' });
   });
 });
+
+replayContract('SQLite file', async () => sqliteHarness(true));
