@@ -22,6 +22,7 @@ import { evaluateRoutes } from './routes/evaluate.js';
 import { healthRoutes } from './routes/health.js';
 import { posSheetRoutes } from './routes/pos-sheet.js';
 import { redemptionRoutes } from './routes/redemptions.js';
+import { replayRoutes } from './routes/replay.js';
 import { rulesRoutes } from './routes/rules.js';
 
 export interface AppDeps {
@@ -37,6 +38,8 @@ export interface AppDeps {
   maxClockSkewMs?: number;
   /** The built editor page served at /editor (default editor/dist in the package). */
   editorDir?: string;
+  /** The ledger's location, for the replay worker's own read connection (absent: it reads through this thread). */
+  replayDb?: string;
 }
 
 export interface Service {
@@ -113,6 +116,7 @@ export function createService(deps: AppDeps): Service {
   posSheetRoutes(app, ctx);
   rulesRoutes(app, ctx);
   editorRoutes(app, ctx);
+  replayRoutes(app, ctx, { db: deps.replayDb });
   let openapi: unknown = null;
   healthRoutes(app, ctx, () => (openapi ??= buildOpenApi()));
 

@@ -26,6 +26,8 @@ import ruleWriteResponseSchema from '../../schemas/rule-write-response.schema.js
 import cartListSchema from '../../schemas/cart-list.schema.json' with { type: 'json' };
 import simulateRequestSchema from '../../schemas/simulate-request.schema.json' with { type: 'json' };
 import simulateResponseSchema from '../../schemas/simulate-response.schema.json' with { type: 'json' };
+import replayRequestSchema from '../../schemas/replay-request.schema.json' with { type: 'json' };
+import replayReportSchema from '../../schemas/replay-report.schema.json' with { type: 'json' };
 import type { EvaluateRequest } from '../domain/types.js';
 import { checkRequest } from '../engine/request.js';
 import { schemaIssues } from '../dsl/schemas.js';
@@ -55,6 +57,8 @@ export const API_SCHEMAS = {
   CartList: cartListSchema,
   SimulateRequest: simulateRequestSchema,
   SimulateResponse: simulateResponseSchema,
+  ReplayRequest: replayRequestSchema,
+  ReplayReport: replayReportSchema,
 } as const;
 export type SchemaName = keyof typeof API_SCHEMAS;
 
