@@ -13,8 +13,14 @@ import { StoreUnavailableError, type LedgerStore } from '../store/types.js';
 import type { ReplayReport, StoredRedemption } from './replay.js';
 import type { MainMessage, ReplayJob, WorkerMessage } from './replay-worker.js';
 
-/** How long one replay may run before its worker is terminated (default). */
+/** How long one replay may run before its worker is terminated (default; DISCOUNTS_REPLAY_TIMEOUT_MS overrides it). */
 export const REPLAY_TIMEOUT_MS = 120_000;
+
+/** DISCOUNTS_REPLAY_TIMEOUT_MS when it is a positive integer, else the default. */
+export function replayTimeoutFromEnv(env: Record<string, string | undefined> = process.env): number {
+  const text = env.DISCOUNTS_REPLAY_TIMEOUT_MS;
+  return text !== undefined && /^\d{1,9}$/.test(text) && Number(text) > 0 ? Number(text) : REPLAY_TIMEOUT_MS;
+}
 
 export type ReplayOutcome =
   | { kind: 'report'; report: ReplayReport }
@@ -88,7 +94,7 @@ export class ReplayRunner {
         void worker.terminate();
         resolve(outcome);
       };
-      const timer = setTimeout(() => finish({ kind: 'timeout' }), this.options.timeoutMs ?? REPLAY_TIMEOUT_MS);
+      const timer = setTimeout(() => finish({ kind: 'timeout' }), this.options.timeoutMs ?? replayTimeoutFromEnv());
       timer.unref();
       const reply = (m: MainMessage) => {
         if (!settled) worker.postMessage(m);
