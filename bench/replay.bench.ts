@@ -13,12 +13,12 @@
 //      POST /v1/evaluate from CONNECTIONS keep-alive clients in this process, p50 and p99 over
 //      BENCH_REPLAY_SECONDS (default 5) without a replay, then while POST /v1/reports/replay runs
 //      in the server's worker (replays back to back until the time is up), as a ratio.
-// Prints one JSON line per measurement.
+// BENCH_REPLAY_SKIP_HTTP=1 stops after step 1. Prints one JSON line per measurement.
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import type { EvaluateRequest, Usage } from '../src/domain/types.js';
@@ -191,11 +191,15 @@ async function main(): Promise<void> {
     const draft = compileRuleset(sources(rulesDir, draftExtra), { sha256Hex: nodeSha256Hex }).ruleset!;
     const store = await openStore({ path: dbPath, migrate: false });
     const times: number[] = [];
+    const cpu: number[] = [];
     let report = null;
     for (let i = 0; i < RUNS; i++) {
       const s = performance.now();
+      const c = process.cpuUsage();
       report = await replayFromLedger(store, { store: STORE, from: '2026-11-01', to: '2026-12-01', ruleset: draft });
+      const used = process.cpuUsage(c);
       times.push(performance.now() - s);
+      cpu.push((used.user + used.system) / 1000);
     }
     await store.close();
     console.log(
@@ -205,11 +209,15 @@ async function main(): Promise<void> {
         seedMs: Math.round(seedMs),
         replayMsMedian: Math.round(median(times)),
         replayMsRuns: times.map(Math.round),
+        // CPU time of this process during a replay: what the replay costs, whatever else the machine runs.
+        replayCpuMsMedian: Math.round(median(cpu)),
+        loadAverage: Math.round(loadavg()[0] * 10) / 10,
         changed: report!.total.changed,
         difference: report!.total.difference,
       }),
     );
 
+    if (process.env.BENCH_REPLAY_SKIP_HTTP) return;
     // POS latency with and without a replay running in the server's worker.
     const { url, child } = await spawnServe(rulesDir, dbPath);
     const bodies = generateCarts(500, 5, CATEGORIES, codes, 11).map((c) => JSON.stringify(c));

@@ -151,15 +151,18 @@ export class Replay {
 
   /** The usage the engine sees for this customer now: only the drafted ruleset's limited discounts. */
   #usage(customerId: string | null): Usage {
+    // Discount ids are safe property names (the rule schema's id pattern); customer ids are client
+    // text, so "__proto__" gets an own property the slow way.
     const usage: Usage = {};
     for (const id of this.#limited) {
       const c = this.#counters.get(id)!;
       const counts: UsageCounts = { used: c.used, given: c.given };
       if (customerId !== null) {
-        counts.customers = {};
-        defineOwn(counts.customers, customerId, c.customers.get(customerId) ?? 0);
+        const n = c.customers.get(customerId) ?? 0;
+        if (customerId === '__proto__') defineOwn((counts.customers = {}), customerId, n);
+        else counts.customers = { [customerId]: n };
       }
-      defineOwn(usage, id, counts);
+      usage[id] = counts;
     }
     return usage;
   }
@@ -209,19 +212,26 @@ export class Replay {
     let totalThen = 0;
     let totalNow = 0;
     const differs: ReplayChange['discounts'] = [];
-    for (const id of [...new Set([...then.keys(), ...now.keys()])].sort(byString)) {
-      const t = then.get(id) ?? 0;
-      const n = now.get(id) ?? 0;
+    const ids = [...then.keys()];
+    for (const id of now.keys()) if (!then.has(id)) ids.push(id);
+    if (ids.length > 1) ids.sort(byString);
+    for (const id of ids) {
+      const t = then.get(id);
+      const n = now.get(id);
       const row = this.#row(id);
-      row.givenThen += t;
-      row.givenNow += n;
-      if (then.has(id)) row.usedThen++;
-      if (now.has(id)) row.usedNow++;
-      totalThen += t;
-      totalNow += n;
-      if (t !== n || then.has(id) !== now.has(id)) {
+      if (t !== undefined) {
+        row.givenThen += t;
+        row.usedThen++;
+        totalThen += t;
+      }
+      if (n !== undefined) {
+        row.givenNow += n;
+        row.usedNow++;
+        totalNow += n;
+      }
+      if (t !== n) {
         row.changed++;
-        differs.push({ discountId: id, then: t, now: n });
+        differs.push({ discountId: id, then: t ?? 0, now: n ?? 0 });
       }
     }
     this.#givenThen += totalThen;
