@@ -79,7 +79,7 @@ export async function startService(config: ServiceConfig, io: StartIO, options: 
   }
 
   const rulesets = new RulesetHolder(loaded.ruleset, { dir: config.rulesDir, displayDir: config.rulesDisplay });
-  const service = createService({ rulesets, store, now: io.now, keys: config.keys, logger, metrics: createMetrics({ defaultMetrics: true }) });
+  const service = createService({ rulesets, store, now: io.now, keys: config.keys, logger, metrics: createMetrics({ defaultMetrics: true }), replayDb: config.dbPath });
   if (config.keys.length === 0)
     logger.warn('DEVELOPMENT MODE: no API keys configured, every route is open; bound to 127.0.0.1 only. Set DISCOUNTS_API_KEYS or DISCOUNTS_API_KEYS_FILE for production.', {
       devMode: true,

@@ -10,6 +10,7 @@ import { compileCommand } from './compile.js';
 import { evaluateCommand } from './evaluate.js';
 import { fmtCommand } from './fmt.js';
 import { posSheetCommand } from './pos-sheet.js';
+import { replayCommand } from './replay.js';
 import { serveCommand } from './serve.js';
 import { EXIT, UsageError, type CliIO } from './io.js';
 import { RulesDirError } from '../ruleset/load.js';
@@ -33,6 +34,9 @@ Commands:
                                             run the HTTP service (see docs/operations.md)
   cleanup [--rules DIR] [--db PATH|URL] [--dry-run]
                                             move finished discounts' files to DIR/archive/ (see docs/cleanup.md)
+  replay --rules DRAFT_DIR [--db PATH|URL] --from DATE --to DATE [--format text|json]
+                                            re-price the ledger's redemptions of [from, to) with the rules
+                                            of DRAFT_DIR (what-if; reads only, see docs/replay.md)
 
   --version                                 print the version
   --help                                    print this help
@@ -51,6 +55,7 @@ const COMMANDS: Record<string, { options: Options; run: (args: { values: Record<
   'pos-sheet': { options: { rules: { type: 'string' }, format: { type: 'string' } }, run: posSheetCommand },
   serve: { options: { rules: { type: 'string' }, db: { type: 'string' }, port: { type: 'string' }, host: { type: 'string' } }, run: serveCommand },
   cleanup: { options: { rules: { type: 'string' }, db: { type: 'string' }, 'dry-run': { type: 'boolean' } }, run: cleanupCommand },
+  replay: { options: { rules: { type: 'string' }, db: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' }, format: { type: 'string' } }, run: (args, io) => replayCommand(args, io) },
 };
 
 export async function main(argv: string[], io: CliIO): Promise<number> {

@@ -30,6 +30,7 @@ import { evaluateRoutes } from './routes/evaluate.js';
 import { healthRoutes } from './routes/health.js';
 import { posSheetRoutes } from './routes/pos-sheet.js';
 import { redemptionRoutes } from './routes/redemptions.js';
+import { replayRoutes } from './routes/replay.js';
 import { rulesRoutes } from './routes/rules.js';
 
 export interface AppDeps {
@@ -49,6 +50,8 @@ export interface AppDeps {
   webhooks?: (served: ServedRuleset) => readonly WebhookSubscription[];
   /** New event ids (default random `evt_` ids). */
   newEventId?: () => string;
+  /** The ledger's location, for the replay worker's own read connection (absent: it reads through this thread). */
+  replayDb?: string;
 }
 
 export interface Service {
@@ -142,6 +145,7 @@ export function createService(deps: AppDeps): Service {
   abuseRoutes(app, ctx);
   const cleanup = new ServerCleanup(ctx);
   cleanupRoutes(app, ctx, cleanup);
+  replayRoutes(app, ctx, { db: deps.replayDb });
   let openapi: unknown = null;
   healthRoutes(app, ctx, () => (openapi ??= buildOpenApi()));
 

@@ -286,6 +286,21 @@ export function buildOpenApi(): Record<string, unknown> {
           responses: { '200': ok('The priced cart and the drafts\' warnings', 'SimulateResponse'), ...BODY_ERRORS, ...COMMON, '422': error('invalid_rule: a draft has errors (error.diagnostics)'), '503': unavailable },
         },
       },
+      '/v1/reports/replay': {
+        post: {
+          operationId: 'replay',
+          summary: 'What-if replay: re-price the period\'s committed, not voided redemptions with drafts in place of their files and removals applied, in a worker. Reads the ledger only.',
+          security: sec('editor', 'admin'),
+          requestBody: { required: true, content: json('ReplayRequest') },
+          responses: {
+            '200': ok('The replay report', 'ReplayReport'),
+            ...BODY_ERRORS,
+            ...COMMON,
+            '422': error('invalid_rule: the drafted ruleset has errors (error.diagnostics)'),
+            '503': { description: 'unavailable: another replay is running in this instance, the replay ran past its time limit, or the ledger is unreachable', content: json('Error'), headers: retryAfter },
+          },
+        },
+      },
       '/v1/admin/reload': {
         post: {
           operationId: 'reload',

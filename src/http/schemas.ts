@@ -36,6 +36,8 @@ import redemptionCommittedEvent from '../../schemas/event-redemption-committed.s
 import redemptionVoidedEvent from '../../schemas/event-redemption-voided.schema.json' with { type: 'json' };
 import posRewardTriggerEvent from '../../schemas/event-pos-reward-trigger.schema.json' with { type: 'json' };
 import posRewardReverseEvent from '../../schemas/event-pos-reward-reverse.schema.json' with { type: 'json' };
+import replayRequestSchema from '../../schemas/replay-request.schema.json' with { type: 'json' };
+import replayReportSchema from '../../schemas/replay-report.schema.json' with { type: 'json' };
 import type { EvaluateRequest } from '../domain/types.js';
 import { checkRequest } from '../engine/request.js';
 import { schemaIssues } from '../dsl/schemas.js';
@@ -75,6 +77,8 @@ export const API_SCHEMAS = {
   AbuseReport: abuseReportSchema,
   CleanupRequest: cleanupRequestSchema,
   CleanupResponse: cleanupResponseSchema,
+  ReplayRequest: replayRequestSchema,
+  ReplayReport: replayReportSchema,
 } as const;
 export type SchemaName = keyof typeof API_SCHEMAS;
 

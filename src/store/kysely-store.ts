@@ -26,6 +26,8 @@ import { giveBackBudget, takeBudget } from './budget.js';
 import { migrateToLatest } from './migrations.js';
 import { KyselyOutbox, transactionEvents, writeEvents } from './outbox.js';
 import type { Outbox, RedemptionEvent } from '../events/types.js';
+import { readReplayStartUsage, replayPages } from './replay.js';
+import type { StoredRedemption } from '../reports/replay.js';
 import type { Database, RedemptionsTable } from './schema.js';
 import {
   StoreUnavailableError,
@@ -264,6 +266,17 @@ export class KyselyLedgerStore implements LedgerStore {
         }
       }
     });
+  }
+
+  replayPages(store: string, from: string, to: string, pageSize?: number): AsyncIterable<StoredRedemption[]> {
+    const pages = replayPages(this.#db, store, from, to, pageSize);
+    const next = () => this.#guard('read replay page', () => pages.next());
+    const stop = () => this.#guard('read replay page', () => pages.return(undefined));
+    return { [Symbol.asyncIterator]: () => ({ next, return: stop }) };
+  }
+
+  replayStartUsage(store: string, from: string, discountIds: readonly string[]): Promise<Usage> {
+    return this.#guard('read replay start usage', () => readReplayStartUsage(this.#db, store, from, discountIds));
   }
 
   ping(): Promise<void> {

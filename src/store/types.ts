@@ -18,6 +18,7 @@ import type { EvaluateResponse, Usage } from '../domain/types.js';
 import type { NewEvent, Outbox, RedemptionEvent } from '../events/types.js';
 import type { AbuseStore } from './abuse.js';
 import type { CleanupStore } from './cleanup.js';
+import type { StoredRedemption } from '../reports/replay.js';
 
 /** The stored redemption as the API returns it (schemas/redemption-record.schema.json). */
 export interface RedemptionRecord extends EvaluateResponse {
@@ -122,6 +123,13 @@ export interface LedgerStore {
   abuse(): AbuseStore;
   /** The cleanup's usage reads and daily lease (src/store/cleanup.ts). */
   cleanup(): CleanupStore;
+  /**
+   * What-if replay (src/store/replay.ts; reads only): the committed, not voided redemptions whose
+   * store-local date is in [from, to), in commit order, a page at a time.
+   */
+  replayPages(store: string, from: string, to: string, pageSize?: number): AsyncIterable<StoredRedemption[]>;
+  /** What-if replay: uses (total, per customer) and amount given of these discounts by redemptions before `from`, not voided. */
+  replayStartUsage(store: string, from: string, discountIds: readonly string[]): Promise<Usage>;
   /** Resolves when the database answers; rejects with StoreUnavailableError otherwise. */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -91,6 +91,12 @@ export class FaultyStore implements LedgerStore {
   cleanup() {
     return this.inner.cleanup();
   }
+  replayPages(...a: Parameters<LedgerStore['replayPages']>) {
+    return this.inner.replayPages(...a);
+  }
+  replayStartUsage(...a: Parameters<LedgerStore['replayStartUsage']>) {
+    return this.inner.replayStartUsage(...a);
+  }
   async ping() {
     this.#check('ping');
     return this.inner.ping();

@@ -16,6 +16,7 @@ import { StoreUnavailableError, type LedgerStore, type RedemptionRecord } from '
 import { budgetContract } from './budget-contract.js';
 import { cart, contractRuleset, redeemInput, storeContract, type StoreHarness } from './contract.js';
 import { outboxContract } from './outbox-contract.js';
+import { replayContract } from './replay-contract.js';
 import { createTestDatabase, describePg, tableRows, TcpProxy, type TestDatabase } from './pg-helpers.js';
 
 async function pgHarness(): Promise<StoreHarness> {
@@ -43,6 +44,7 @@ async function pgHarness(): Promise<StoreHarness> {
 describePg('PostgreSQL store contract', () => storeContract('postgres', pgHarness));
 describePg('PostgreSQL outbox contract', () => outboxContract('postgres', pgHarness));
 describePg('PostgreSQL budget contract', () => budgetContract('postgres', pgHarness));
+describePg('PostgreSQL what-if replay', () => replayContract('postgres', pgHarness));
 
 const rs = contractRuleset();
 const committed = (o: Awaited<ReturnType<LedgerStore['redeem']>>): RedemptionRecord => {

@@ -15,6 +15,7 @@ import { StoreUnavailableError } from '../../src/store/types.js';
 import { budgetContract } from './budget-contract.js';
 import { cart, contractRuleset, redeemInput, storeContract, type StoreHarness } from './contract.js';
 import { outboxContract } from './outbox-contract.js';
+import { replayContract } from './replay-contract.js';
 
 function sqliteHarness(groupCommit: boolean): StoreHarness {
   const dir = mkdtempSync(join(tmpdir(), 'ledger-'));
@@ -205,3 +206,5 @@ await store.close();`;
     expect(parseStoreLocation('postgresql://u@h/db')).toEqual({ dialect: 'postgres', url: 'postgresql://u@h/db' });
   });
 });
+
+replayContract('SQLite file', async () => sqliteHarness(true));
