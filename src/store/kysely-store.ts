@@ -23,6 +23,7 @@ import { ShapeCache, type Db } from './shapes.js';
 import { migrateToLatest } from './migrations.js';
 import { KyselyOutbox, transactionEvents, writeEvents } from './outbox.js';
 import type { Outbox, RedemptionEvent } from '../events/types.js';
+import { readDiscountReport, type DiscountReportAggregates, type ReportPeriod } from './reports.js';
 import type { Database, RedemptionsTable } from './schema.js';
 import {
   StoreUnavailableError,
@@ -251,6 +252,10 @@ export class KyselyLedgerStore implements LedgerStore {
     });
   }
 
+  discountReport(store: string, period: ReportPeriod): Promise<DiscountReportAggregates> {
+    return this.#guard('read report', () => readDiscountReport(this.#db, this.dialect, store, period));
+  }
+
   ping(): Promise<void> {
     // A real table, so the database file (or server) is read, not only the connection object.
     return this.#guard('ping', async () => {
@@ -366,20 +371,26 @@ async function redeemIn(q: ShapeCache, trx: Transaction<Database>, input: Redeem
     d.amount,
     took.get(d.discountId)!.usage ? 1 : 0,
     took.get(d.discountId)!.customer ? 1 : 0,
+    // The vendor's share as the response states it (reports bill it back: src/store/reports.ts).
+    d.funding?.vendor ?? null,
+    d.funding?.amount ?? 0,
   ]);
+  const W = 11;
   for (const rows of chunks(discounts))
     await q.run(trx, `insert-discounts:${rows.length}`, rows.flat(), (db, a) =>
       db.insertInto('redemption_discounts').values(
         rows.map((_, i) => ({
-          store: a[i * 9],
-          transaction_id: a[i * 9 + 1],
-          discount_id: a[i * 9 + 2],
-          position: a[i * 9 + 3],
-          code: a[i * 9 + 4],
-          type: a[i * 9 + 5],
-          amount: a[i * 9 + 6],
-          took_usage: a[i * 9 + 7],
-          took_customer_usage: a[i * 9 + 8],
+          store: a[i * W],
+          transaction_id: a[i * W + 1],
+          discount_id: a[i * W + 2],
+          position: a[i * W + 3],
+          code: a[i * W + 4],
+          type: a[i * W + 5],
+          amount: a[i * W + 6],
+          took_usage: a[i * W + 7],
+          took_customer_usage: a[i * W + 8],
+          funding_vendor: a[i * W + 9],
+          funding_amount: a[i * W + 10],
         })),
       ),
     );

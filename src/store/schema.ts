@@ -44,6 +44,10 @@ export interface RedemptionDiscountsTable {
   took_usage: number;
   /** 1 when it took one use of the customer's per-customer limit (released by a void). */
   took_customer_usage: number;
+  /** The funding vendor of this discount (`applied[].funding.vendor`), null when unfunded (0002_reports). */
+  funding_vendor: string | null;
+  /** The vendor's share of `amount` to bill back, minor units (0 when unfunded). */
+  funding_amount: ColumnType<number | string, number | undefined, number>;
 }
 
 export interface RedemptionAllocationsTable {
