@@ -15,6 +15,7 @@
 
 import type { EvaluateResponse, Usage } from '../domain/types.js';
 import type { NewEvent, Outbox, RedemptionEvent } from '../events/types.js';
+import type { DiscountReportAggregates, ReportPeriod } from './reports.js';
 
 /** The stored redemption as the API returns it (schemas/redemption-record.schema.json). */
 export interface RedemptionRecord extends EvaluateResponse {
@@ -110,6 +111,8 @@ export interface LedgerStore {
   getRedemption(store: string, transactionId: string): Promise<RedemptionRecord | null>;
   /** The transactional outbox: the dispatcher's claims and attempts, the admin routes' reads. */
   readonly outbox: Outbox;
+  /** The discount report's counts and sums for one store over [from, to) of store-local dates, in one snapshot (src/store/reports.ts). */
+  discountReport(store: string, period: ReportPeriod): Promise<DiscountReportAggregates>;
   /** Resolves when the database answers; rejects with StoreUnavailableError otherwise. */
   ping(): Promise<void>;
   close(): Promise<void>;

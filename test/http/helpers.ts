@@ -40,7 +40,7 @@ perCustomerLimit: 1
 stackable: true
 `;
 
-type StoreMethod = 'readUsage' | 'usageTotals' | 'redeem' | 'findRequest' | 'voidRedemption' | 'getRedemption' | 'ping';
+type StoreMethod = 'readUsage' | 'usageTotals' | 'redeem' | 'findRequest' | 'voidRedemption' | 'getRedemption' | 'ping' | 'discountReport';
 
 /** Forwards to a real store; the methods in `failing` throw StoreUnavailableError instead. */
 export class FaultyStore implements LedgerStore {
@@ -84,6 +84,10 @@ export class FaultyStore implements LedgerStore {
   async getRedemption(...a: Parameters<LedgerStore['getRedemption']>) {
     this.#check('getRedemption');
     return this.inner.getRedemption(...a);
+  }
+  async discountReport(...a: Parameters<LedgerStore['discountReport']>) {
+    this.#check('discountReport');
+    return this.inner.discountReport(...a);
   }
   async ping() {
     this.#check('ping');
