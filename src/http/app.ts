@@ -19,6 +19,7 @@ import { countingOutbox, createMetrics, type Metrics } from './metrics.js';
 import { buildOpenApi } from './openapi.js';
 import type { LoadOutcome, RulesetHolder, ServedRuleset } from './ruleset.js';
 import { discountRoutes } from './routes/discounts.js';
+import { discountReportRoutes } from './routes/discount-report.js';
 import { editorRoutes } from './routes/editor.js';
 import { editorPageRoutes } from './routes/editor-page.js';
 import { eventRoutes } from './routes/events.js';
@@ -127,6 +128,7 @@ export function createService(deps: AppDeps): Service {
   posSheetRoutes(app, ctx);
   rulesRoutes(app, ctx);
   editorRoutes(app, ctx);
+  discountReportRoutes(app, ctx);
   let openapi: unknown = null;
   healthRoutes(app, ctx, () => (openapi ??= buildOpenApi()));
 

@@ -7,6 +7,7 @@ import addFormatsImport from 'ajv-formats';
 import diagnosticSchema from '../../schemas/diagnostic.schema.json' with { type: 'json' };
 import discountListSchema from '../../schemas/discount-list.schema.json' with { type: 'json' };
 import discountSchema from '../../schemas/discount.schema.json' with { type: 'json' };
+import discountReportSchema from '../../schemas/discount-report.schema.json' with { type: 'json' };
 import errorSchema from '../../schemas/error.schema.json' with { type: 'json' };
 import requestSchema from '../../schemas/evaluate-request.schema.json' with { type: 'json' };
 import responseSchema from '../../schemas/evaluate-response.schema.json' with { type: 'json' };
@@ -69,6 +70,7 @@ export const API_SCHEMAS = {
   RedemptionVoidedEvent: redemptionVoidedEvent,
   PosRewardTriggerEvent: posRewardTriggerEvent,
   PosRewardReverseEvent: posRewardReverseEvent,
+  DiscountReport: discountReportSchema,
 } as const;
 export type SchemaName = keyof typeof API_SCHEMAS;
 
