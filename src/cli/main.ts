@@ -9,6 +9,7 @@ import { compileCommand } from './compile.js';
 import { evaluateCommand } from './evaluate.js';
 import { fmtCommand } from './fmt.js';
 import { posSheetCommand } from './pos-sheet.js';
+import { reportCommand } from './report.js';
 import { serveCommand } from './serve.js';
 import { EXIT, UsageError, type CliIO } from './io.js';
 import { RulesDirError } from '../ruleset/load.js';
@@ -30,6 +31,9 @@ Commands:
                                             list the discounts to create or check in the store's POS
   serve [--rules DIR] [--db PATH|URL] [--port N] [--host H]
                                             run the HTTP service (see docs/operations.md)
+  report [--rules DIR] [--db PATH|URL] [--from DATE] [--to DATE] [--format table|csv|json] [--section S]
+                                            discounts used, given, sales, per day and vendor funding from the
+                                            ledger over [from, to) (store-local dates; default the last 30 days)
 
   --version                                 print the version
   --help                                    print this help
@@ -47,6 +51,10 @@ const COMMANDS: Record<string, { options: Options; run: (args: { values: Record<
   compile: { options: { rules: { type: 'string' } }, run: compileCommand },
   'pos-sheet': { options: { rules: { type: 'string' }, format: { type: 'string' } }, run: posSheetCommand },
   serve: { options: { rules: { type: 'string' }, db: { type: 'string' }, port: { type: 'string' }, host: { type: 'string' } }, run: serveCommand },
+  report: {
+    options: { rules: { type: 'string' }, db: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' }, format: { type: 'string' }, section: { type: 'string' } },
+    run: (args, io) => reportCommand(args, io),
+  },
 };
 
 export async function main(argv: string[], io: CliIO): Promise<number> {
