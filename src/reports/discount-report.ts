@@ -14,7 +14,34 @@
 // - averageDiscount: discountGiven / timesUsed in minor units, rounded half up; null when unused.
 // - rank: 1 = most used; ties by discountGiven (larger first), then discount id (code unit order).
 
-import type { DiscountReportAggregates, ReportPeriod } from '../store/reports.js';
+// The ledger's side (src/store/reports.ts) returns these aggregates; they are defined here so the
+// editor page can import the report's types without reaching store code.
+export interface ReportPeriod {
+  /** Store-local date YYYY-MM-DD, inclusive. */
+  from: string;
+  /** Store-local date YYYY-MM-DD, exclusive. */
+  to: string;
+}
+
+/** The sums and counts the discount report is built from (all integers; minor units for money). */
+export interface DiscountReportAggregates {
+  /** Per discount over the used redemptions: applications, amount given, and the sums of those transactions. */
+  discounts: { discountId: string; used: number; given: number; gross: number; allDiscounts: number }[];
+  /** Per discount: redemptions voided in the period that carried it. */
+  discountVoids: { discountId: string; voids: number }[];
+  /** Per commit date, over every used redemption (with or without a discount). */
+  days: { date: string; transactions: number; discounted: number; gross: number; given: number }[];
+  /** Per commit date and discount. */
+  dayDiscounts: { date: string; discountId: string; used: number; given: number }[];
+  /** Per void date: redemptions voided that day. */
+  dayVoids: { date: string; voids: number }[];
+  /** Per vendor and discount: funded applications and the vendor's share. */
+  vendorDiscounts: { vendor: string; discountId: string; applications: number; funded: number }[];
+  /** Per vendor. */
+  vendors: { vendor: string; applications: number; funded: number }[];
+  /** Over the whole period. */
+  totals: { transactions: number; discounted: number; gross: number; given: number; voids: number };
+}
 
 export interface DiscountReportRow {
   rank: number;

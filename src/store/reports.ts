@@ -14,34 +14,10 @@
 // the database: the caller sorts (PostgreSQL's collation may order text differently from SQLite's).
 
 import { sql, type Kysely } from 'kysely';
+import type { DiscountReportAggregates, ReportPeriod } from '../reports/discount-report.js';
 import type { Database } from './schema.js';
 
-export interface ReportPeriod {
-  /** Store-local date YYYY-MM-DD, inclusive. */
-  from: string;
-  /** Store-local date YYYY-MM-DD, exclusive. */
-  to: string;
-}
-
-/** The sums and counts the discount report is built from (all integers; minor units for money). */
-export interface DiscountReportAggregates {
-  /** Per discount over the used redemptions: applications, amount given, and the sums of those transactions. */
-  discounts: { discountId: string; used: number; given: number; gross: number; allDiscounts: number }[];
-  /** Per discount: redemptions voided in the period that carried it. */
-  discountVoids: { discountId: string; voids: number }[];
-  /** Per commit date, over every used redemption (with or without a discount). */
-  days: { date: string; transactions: number; discounted: number; gross: number; given: number }[];
-  /** Per commit date and discount. */
-  dayDiscounts: { date: string; discountId: string; used: number; given: number }[];
-  /** Per void date: redemptions voided that day. */
-  dayVoids: { date: string; voids: number }[];
-  /** Per vendor and discount: funded applications and the vendor's share. */
-  vendorDiscounts: { vendor: string; discountId: string; applications: number; funded: number }[];
-  /** Per vendor. */
-  vendors: { vendor: string; applications: number; funded: number }[];
-  /** Over the whole period. */
-  totals: { transactions: number; discounted: number; gross: number; given: number; voids: number };
-}
+export type { DiscountReportAggregates, ReportPeriod };
 
 const n = (v: unknown): number => (v === null || v === undefined ? 0 : Number(v));
 
