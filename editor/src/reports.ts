@@ -197,6 +197,8 @@ export class ReportsPage {
           title: `Discount given per day (${r.timezone})`,
           width,
           height: 220,
+          // The x values are store-local dates at 00:00 UTC: drawn in UTC, the labels are those dates in any browser zone.
+          tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), 'Etc/UTC'),
           scales: { x: { time: true } },
           axes: [{}, { values: axisMoney, size: 70 }],
           series: [
@@ -205,13 +207,10 @@ export class ReportsPage {
             { label: 'Voids', stroke: '#b42318', width: 1, scale: 'n', value: (_u, v) => (v === null ? '' : String(v)) },
           ],
         },
-        // The x values are each store-local date at 00:00 UTC, and uPlot draws in UTC: the labels are the dates as stored.
         [days.map((d) => Date.parse(`${d.date}T00:00:00Z`) / 1000), days.map((d) => d.discountGiven / scale), days.map((d) => d.voids)],
         $('report-daily'),
       ),
     );
-    // uPlot draws in the browser's zone by default; the dates are store-local: show them as given.
-    for (const c of this.#charts) c.root.classList.add('chart');
   }
 
   async replay(): Promise<void> {
