@@ -8,6 +8,9 @@
 //   (void_date null, or void_date >= to): a sale voided after the period still counts in it.
 // - "voids": voided in the period (from <= void_date < to), whenever they were committed.
 //
+// Four queries: the used applications grouped by day, discount and funding vendor (one pass over
+// the join; the per-discount, per-day and per-vendor figures are exact integer sums of those groups),
+// the used redemptions by day (the totals are the days' sums), and the voids by discount and by day.
 // Every query runs in one read transaction (a snapshot: PostgreSQL REPEATABLE READ READ ONLY,
 // SQLite a deferred BEGIN over WAL), so the totals, the per-discount rows and the per-day series
 // agree with each other even while redemptions are being committed. No row order is taken from
@@ -49,16 +52,22 @@ async function queries(db: Kysely<Database>, store: string, { from, to }: Report
       .innerJoin('redemptions as r', (j) => j.onRef('r.store', '=', 'd.store').onRef('r.transaction_id', '=', 'd.transaction_id'));
   const discountedCase = sql<number>`sum(case when r.discount_total > 0 then 1 else 0 end)`;
 
-  const discounts = await withDiscounts()
+  // One pass over the used applications, grouped as finely as any figure needs (day x discount x
+  // funding vendor): the per-discount, per-day and per-vendor figures are sums of these groups
+  // (a few thousand rows at most), so the join of a busy month is read once, not four times.
+  const groups = await withDiscounts()
     .where(used())
     .select((eb) => [
+      'r.local_date',
       'd.discount_id',
+      'd.funding_vendor',
       eb.fn.countAll().as('used'),
       eb.fn.sum('d.amount').as('given'),
       eb.fn.sum('r.subtotal').as('gross'),
       eb.fn.sum('r.discount_total').as('all_discounts'),
+      eb.fn.sum('d.funding_amount').as('funded'),
     ])
-    .groupBy('d.discount_id')
+    .groupBy(['r.local_date', 'd.discount_id', 'd.funding_vendor'])
     .execute();
 
   const discountVoids = await withDiscounts()
@@ -74,12 +83,6 @@ async function queries(db: Kysely<Database>, store: string, { from, to }: Report
     .groupBy('r.local_date')
     .execute();
 
-  const dayDiscounts = await withDiscounts()
-    .where(used())
-    .select((eb) => ['r.local_date', 'd.discount_id', eb.fn.countAll().as('used'), eb.fn.sum('d.amount').as('given')])
-    .groupBy(['r.local_date', 'd.discount_id'])
-    .execute();
-
   const dayVoids = await db
     .selectFrom('redemptions as r')
     .where(voided())
@@ -87,46 +90,56 @@ async function queries(db: Kysely<Database>, store: string, { from, to }: Report
     .groupBy('r.void_date')
     .execute();
 
-  const vendorDiscounts = await withDiscounts()
-    .where(used())
-    .where('d.funding_vendor', 'is not', null)
-    .select((eb) => ['d.funding_vendor', 'd.discount_id', eb.fn.countAll().as('applications'), eb.fn.sum('d.funding_amount').as('funded')])
-    .groupBy(['d.funding_vendor', 'd.discount_id'])
-    .execute();
-
-  const vendors = await withDiscounts()
-    .where(used())
-    .where('d.funding_vendor', 'is not', null)
-    .select((eb) => ['d.funding_vendor', eb.fn.countAll().as('applications'), eb.fn.sum('d.funding_amount').as('funded')])
-    .groupBy('d.funding_vendor')
-    .execute();
-
-  const totals = await db
-    .selectFrom('redemptions as r')
-    .where(used())
-    .select((eb) => [eb.fn.countAll().as('transactions'), discountedCase.as('discounted'), eb.fn.sum('r.subtotal').as('gross'), eb.fn.sum('r.discount_total').as('given')])
-    .executeTakeFirst();
-
-  const voidTotal = await db
-    .selectFrom('redemptions as r')
-    .where(voided())
-    .select((eb) => eb.fn.countAll().as('voids'))
-    .executeTakeFirst();
+  const perDiscount = new Map<string, DiscountReportAggregates['discounts'][number]>();
+  const perDay = new Map<string, DiscountReportAggregates['dayDiscounts'][number]>();
+  const perVendorDiscount = new Map<string, DiscountReportAggregates['vendorDiscounts'][number]>();
+  const perVendor = new Map<string, DiscountReportAggregates['vendors'][number]>();
+  const bump = <K, V>(map: Map<K, V>, key: K, fresh: () => V, add: (v: V) => void) => {
+    let v = map.get(key);
+    if (!v) map.set(key, (v = fresh()));
+    add(v);
+  };
+  for (const g of groups) {
+    const [used, given, gross, all, funded] = [n(g.used), n(g.given), n(g.gross), n(g.all_discounts), n(g.funded)];
+    bump(perDiscount, g.discount_id, () => ({ discountId: g.discount_id, used: 0, given: 0, gross: 0, allDiscounts: 0 }), (v) => {
+      v.used += used;
+      v.given += given;
+      v.gross += gross;
+      v.allDiscounts += all;
+    });
+    bump(perDay, `${g.local_date}\u0000${g.discount_id}`, () => ({ date: g.local_date, discountId: g.discount_id, used: 0, given: 0 }), (v) => {
+      v.used += used;
+      v.given += given;
+    });
+    const vendor = g.funding_vendor;
+    if (vendor === null) continue;
+    bump(perVendorDiscount, `${vendor}\u0000${g.discount_id}`, () => ({ vendor, discountId: g.discount_id, applications: 0, funded: 0 }), (v) => {
+      v.applications += used;
+      v.funded += funded;
+    });
+    bump(perVendor, vendor, () => ({ vendor, applications: 0, funded: 0 }), (v) => {
+      v.applications += used;
+      v.funded += funded;
+    });
+  }
+  const dayRows = days.map((r) => ({ date: r.local_date, transactions: n(r.transactions), discounted: n(r.discounted), gross: n(r.gross), given: n(r.given) }));
+  const voidRows = dayVoids.map((r) => ({ date: r.void_date as string, voids: n(r.voids) }));
+  const sum = <T>(rows: T[], f: (r: T) => number) => rows.reduce((s, r) => s + f(r), 0);
 
   return {
-    discounts: discounts.map((r) => ({ discountId: r.discount_id, used: n(r.used), given: n(r.given), gross: n(r.gross), allDiscounts: n(r.all_discounts) })),
+    discounts: [...perDiscount.values()],
     discountVoids: discountVoids.map((r) => ({ discountId: r.discount_id, voids: n(r.voids) })),
-    days: days.map((r) => ({ date: r.local_date, transactions: n(r.transactions), discounted: n(r.discounted), gross: n(r.gross), given: n(r.given) })),
-    dayDiscounts: dayDiscounts.map((r) => ({ date: r.local_date, discountId: r.discount_id, used: n(r.used), given: n(r.given) })),
-    dayVoids: dayVoids.map((r) => ({ date: r.void_date as string, voids: n(r.voids) })),
-    vendorDiscounts: vendorDiscounts.map((r) => ({ vendor: r.funding_vendor as string, discountId: r.discount_id, applications: n(r.applications), funded: n(r.funded) })),
-    vendors: vendors.map((r) => ({ vendor: r.funding_vendor as string, applications: n(r.applications), funded: n(r.funded) })),
+    days: dayRows,
+    dayDiscounts: [...perDay.values()],
+    dayVoids: voidRows,
+    vendorDiscounts: [...perVendorDiscount.values()],
+    vendors: [...perVendor.values()],
     totals: {
-      transactions: n(totals?.transactions),
-      discounted: n(totals?.discounted),
-      gross: n(totals?.gross),
-      given: n(totals?.given),
-      voids: n(voidTotal?.voids),
+      transactions: sum(dayRows, (r) => r.transactions),
+      discounted: sum(dayRows, (r) => r.discounted),
+      gross: sum(dayRows, (r) => r.gross),
+      given: sum(dayRows, (r) => r.given),
+      voids: sum(voidRows, (r) => r.voids),
     },
   };
 }

@@ -290,7 +290,7 @@ describePg('PostgreSQL ledger', () => {
   it('several instances opening one new database migrate it once', async () => {
     await fresh();
     const opened = await Promise.all(Array.from({ length: 4 }, () => open(database.url)));
-    expect((await c.query('select name from kysely_migration')).rows.map((r) => r.name)).toEqual(['0001_ledger', '0006_outbox']);
+    expect((await c.query('select name from kysely_migration')).rows.map((r) => r.name)).toEqual(['0001_ledger', '0002_reports', '0006_outbox']);
     for (const s of opened) expect(await s.usageTotals('x')).toEqual([]);
   });
 });

@@ -312,6 +312,8 @@ export function reportsContract(name: string, factory: () => Promise<ReportHarne
       await store.close();
       // Back to the ledger as 0001 left it, then migrate again.
       await h.exec('drop index redemptions_store_void_date');
+      await h.exec('drop index redemptions_store_local_date_cover');
+      await h.exec('create index redemptions_store_local_date on redemptions (store, local_date)');
       await h.exec('alter table redemption_discounts drop column funding_vendor');
       await h.exec('alter table redemption_discounts drop column funding_amount');
       await h.exec(`delete from kysely_migration where name = '0002_reports'`);

@@ -80,7 +80,8 @@ describe('SQLite ledger file', () => {
         'events_store_created',
         'events_store_status_created',
         'events_transaction',
-        'redemptions_store_local_date',
+        'redemptions_store_local_date_cover',
+        'redemptions_store_void_date',
       ]);
       raw.close();
     } finally {
@@ -136,7 +137,7 @@ await s.close();`;
       });
     expect(await Promise.all([run(), run(), run()])).toEqual([0, 0, 0]);
     const raw = new Database(path, { readonly: true });
-    expect(raw.prepare('select name from kysely_migration').pluck().all()).toEqual(['0001_ledger', '0006_outbox']);
+    expect(raw.prepare('select name from kysely_migration').pluck().all()).toEqual(['0001_ledger', '0002_reports', '0006_outbox']);
     raw.close();
     // Opening again in this process runs nothing new.
     const store = await openStore({ path });
