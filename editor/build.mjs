@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 const root = fileURLToPath(new URL('..', import.meta.url));
 const out = join(root, 'editor', 'dist');
 const stampFile = join(out, '.build-stamp');
-const INPUTS = ['editor/index.html', 'editor/vite.config.ts', 'editor/build.mjs', 'editor/src', 'schemas', 'src/domain', 'package-lock.json'];
+const INPUTS = ['editor/index.html', 'editor/vite.config.ts', 'editor/build.mjs', 'editor/src', 'schemas', 'src/domain', 'src/reports', 'package-lock.json'];
 
 function files(p) {
   const abs = join(root, p);

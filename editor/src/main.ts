@@ -11,6 +11,7 @@ import { Api, ApiFailure, type RuleList, type SampleCart, type SimulateResult } 
 import type * as Monaco from 'monaco-editor';
 import { monaco, RULE_URI, STORE_URI } from './monaco-setup.js';
 import { idFromName, idProblem, TEMPLATES } from './templates.js';
+import { ReportsPage } from './reports.js';
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
 function el<K extends keyof HTMLElementTagNameMap>(tag: K, props: Record<string, unknown> = {}, ...children: (Node | string | null)[]): HTMLElementTagNameMap[K] {
@@ -644,6 +645,12 @@ $('try-close').addEventListener('click', () => {
 });
 
 // ---------------------------------------------------------------------------
+// Reports (editor/src/reports.ts): the replay uses the draft being edited.
+
+const reports = new ReportsPage({ api, draft: () => (doc && !doc.readOnly ? { text: doc.model.getValue(), path: doc.file, id: doc.id } : null) });
+$('btn-reports').addEventListener('click', () => void reports.open());
+
+// ---------------------------------------------------------------------------
 // Start
 
 async function start(): Promise<void> {
@@ -666,4 +673,4 @@ async function start(): Promise<void> {
 void start();
 
 // For the end-to-end test and the curious: read-only handles.
-Object.assign(window, { __editor: { editor, monaco, markers: () => (editor.getModel() ? monaco.editor.getModelMarkers({ resource: editor.getModel()!.uri }) : []) } });
+Object.assign(window, { __editor: { editor, monaco, reports, markers: () => (editor.getModel() ? monaco.editor.getModelMarkers({ resource: editor.getModel()!.uri }) : []) } });

@@ -11,6 +11,7 @@ import { evaluateCommand } from './evaluate.js';
 import { fmtCommand } from './fmt.js';
 import { posSheetCommand } from './pos-sheet.js';
 import { replayCommand } from './replay.js';
+import { reportCommand } from './report.js';
 import { serveCommand } from './serve.js';
 import { EXIT, UsageError, type CliIO } from './io.js';
 import { RulesDirError } from '../ruleset/load.js';
@@ -37,6 +38,9 @@ Commands:
   replay --rules DRAFT_DIR [--db PATH|URL] --from DATE --to DATE [--format text|json]
                                             re-price the ledger's redemptions of [from, to) with the rules
                                             of DRAFT_DIR (what-if; reads only, see docs/replay.md)
+  report [--rules DIR] [--db PATH|URL] [--from DATE] [--to DATE] [--format table|csv|json] [--section S]
+                                            discounts used, given, sales, per day and vendor funding from the
+                                            ledger over [from, to) (store-local dates; default the last 30 days)
 
   --version                                 print the version
   --help                                    print this help
@@ -56,6 +60,10 @@ const COMMANDS: Record<string, { options: Options; run: (args: { values: Record<
   serve: { options: { rules: { type: 'string' }, db: { type: 'string' }, port: { type: 'string' }, host: { type: 'string' } }, run: serveCommand },
   cleanup: { options: { rules: { type: 'string' }, db: { type: 'string' }, 'dry-run': { type: 'boolean' } }, run: cleanupCommand },
   replay: { options: { rules: { type: 'string' }, db: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' }, format: { type: 'string' } }, run: (args, io) => replayCommand(args, io) },
+  report: {
+    options: { rules: { type: 'string' }, db: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' }, format: { type: 'string' }, section: { type: 'string' } },
+    run: (args, io) => reportCommand(args, io),
+  },
 };
 
 export async function main(argv: string[], io: CliIO): Promise<number> {

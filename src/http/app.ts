@@ -23,6 +23,7 @@ import type { LoadOutcome, RulesetHolder, ServedRuleset } from './ruleset.js';
 import { abuseRoutes } from './routes/abuse.js';
 import { cleanupRoutes } from './routes/cleanup.js';
 import { discountRoutes } from './routes/discounts.js';
+import { discountReportRoutes } from './routes/discount-report.js';
 import { editorRoutes } from './routes/editor.js';
 import { editorPageRoutes } from './routes/editor-page.js';
 import { eventRoutes } from './routes/events.js';
@@ -146,6 +147,7 @@ export function createService(deps: AppDeps): Service {
   const cleanup = new ServerCleanup(ctx);
   cleanupRoutes(app, ctx, cleanup);
   replayRoutes(app, ctx, { db: deps.replayDb });
+  discountReportRoutes(app, ctx);
   let openapi: unknown = null;
   healthRoutes(app, ctx, () => (openapi ??= buildOpenApi()));
 

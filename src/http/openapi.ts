@@ -301,6 +301,23 @@ export function buildOpenApi(): Record<string, unknown> {
           },
         },
       },
+      '/v1/reports/discounts': {
+        get: {
+          operationId: 'discountReport',
+          summary: 'Per discount, per day and per vendor over [from, to) of store-local dates (default: the last 30 days, today included). Counts and sums from the ledger, integer minor units.',
+          security: sec('editor', 'admin'),
+          parameters: [
+            { name: 'from', in: 'query', required: false, description: 'First store-local date, inclusive (YYYY-MM-DD).', schema: { type: 'string', format: 'date' } },
+            { name: 'to', in: 'query', required: false, description: 'Store-local date after the last one, exclusive (YYYY-MM-DD); at most 366 days after from.', schema: { type: 'string', format: 'date' } },
+          ],
+          responses: {
+            '200': ok('The report', 'DiscountReport'),
+            '400': error('invalid_request: a date that is not YYYY-MM-DD, from not before to, a period over 366 days, or an unknown parameter (details name each)'),
+            ...COMMON,
+            '503': unavailable,
+          },
+        },
+      },
       '/v1/admin/reload': {
         post: {
           operationId: 'reload',

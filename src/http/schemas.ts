@@ -10,6 +10,7 @@ import cleanupResponseSchema from '../../schemas/cleanup-response.schema.json' w
 import diagnosticSchema from '../../schemas/diagnostic.schema.json' with { type: 'json' };
 import discountListSchema from '../../schemas/discount-list.schema.json' with { type: 'json' };
 import discountSchema from '../../schemas/discount.schema.json' with { type: 'json' };
+import discountReportSchema from '../../schemas/discount-report.schema.json' with { type: 'json' };
 import errorSchema from '../../schemas/error.schema.json' with { type: 'json' };
 import requestSchema from '../../schemas/evaluate-request.schema.json' with { type: 'json' };
 import responseSchema from '../../schemas/evaluate-response.schema.json' with { type: 'json' };
@@ -79,6 +80,7 @@ export const API_SCHEMAS = {
   CleanupResponse: cleanupResponseSchema,
   ReplayRequest: replayRequestSchema,
   ReplayReport: replayReportSchema,
+  DiscountReport: discountReportSchema,
 } as const;
 export type SchemaName = keyof typeof API_SCHEMAS;
 

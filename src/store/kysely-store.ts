@@ -28,6 +28,7 @@ import { KyselyOutbox, transactionEvents, writeEvents } from './outbox.js';
 import type { Outbox, RedemptionEvent } from '../events/types.js';
 import { readReplayStartUsage, replayPages } from './replay.js';
 import type { StoredRedemption } from '../reports/replay.js';
+import { readDiscountReport, type DiscountReportAggregates, type ReportPeriod } from './reports.js';
 import type { Database, RedemptionsTable } from './schema.js';
 import {
   StoreUnavailableError,
@@ -279,6 +280,10 @@ export class KyselyLedgerStore implements LedgerStore {
     return this.#guard('read replay start usage', () => readReplayStartUsage(this.#db, store, from, discountIds));
   }
 
+  discountReport(store: string, period: ReportPeriod): Promise<DiscountReportAggregates> {
+    return this.#guard('read report', () => readDiscountReport(this.#db, this.dialect, store, period));
+  }
+
   ping(): Promise<void> {
     // A real table, so the database file (or server) is read, not only the connection object.
     return this.#guard('ping', async () => {
@@ -401,22 +406,28 @@ async function redeemIn(q: ShapeCache, trx: Transaction<Database>, input: Redeem
     d.amount,
     took.get(d.discountId)!.usage ? 1 : 0,
     took.get(d.discountId)!.customer ? 1 : 0,
+    // The vendor's share as the response states it (reports bill it back: src/store/reports.ts).
+    d.funding?.vendor ?? null,
+    d.funding?.amount ?? 0,
     took.get(d.discountId)!.budget,
   ]);
+  const W = 12;
   for (const rows of chunks(discounts))
     await q.run(trx, `insert-discounts:${rows.length}`, rows.flat(), (db, a) =>
       db.insertInto('redemption_discounts').values(
         rows.map((_, i) => ({
-          store: a[i * 10],
-          transaction_id: a[i * 10 + 1],
-          discount_id: a[i * 10 + 2],
-          position: a[i * 10 + 3],
-          code: a[i * 10 + 4],
-          type: a[i * 10 + 5],
-          amount: a[i * 10 + 6],
-          took_usage: a[i * 10 + 7],
-          took_customer_usage: a[i * 10 + 8],
-          took_budget: a[i * 10 + 9],
+          store: a[i * W],
+          transaction_id: a[i * W + 1],
+          discount_id: a[i * W + 2],
+          position: a[i * W + 3],
+          code: a[i * W + 4],
+          type: a[i * W + 5],
+          amount: a[i * W + 6],
+          took_usage: a[i * W + 7],
+          took_customer_usage: a[i * W + 8],
+          funding_vendor: a[i * W + 9],
+          funding_amount: a[i * W + 10],
+          took_budget: a[i * W + 11],
         })),
       ),
     );

@@ -89,6 +89,33 @@ export const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+
+  // Reports (issue 12): the vendor funding of each applied discount as columns, so the bill-back
+  // figures are sums in the database, an index for voids counted on their own day, and a covering
+  // index for the period's redemptions. Rows stored
+  // before this migration are backfilled from the response_json they were committed with (in JS,
+  // the same for SQLite and PostgreSQL), a page of redemptions at a time.
+  '0002_reports': {
+    async up(db: AnyDb) {
+      await db.schema.alterTable('redemption_discounts').addColumn('funding_vendor', 'text').execute();
+      await db.schema
+        .alterTable('redemption_discounts')
+        .addColumn('funding_amount', 'bigint', (c) => c.notNull().defaultTo(0))
+        .execute();
+      await db.schema.createIndex('redemptions_store_void_date').on('redemptions').columns(['store', 'void_date']).execute();
+      // 0001's (store, local_date) index becomes a covering one: the report reads every used
+      // redemption of a period from the index alone, never the rows with their JSON (see
+      // docs/benchmarks.md, `npm run bench:report`), and a commit still writes one index on
+      // redemptions for the period's dates, not two.
+      await db.schema
+        .createIndex('redemptions_store_local_date_cover')
+        .on('redemptions')
+        .columns(['store', 'local_date', 'status', 'void_date', 'subtotal', 'discount_total', 'transaction_id'])
+        .execute();
+      await db.schema.dropIndex('redemptions_store_local_date').ifExists().execute();
+      await backfillFunding(db);
+    },
+  },
   // Code-guessing telemetry (src/store/abuse.ts): UNKNOWN_CODE attempts per API key id and subject
   // in fixed windows, added in batches. Kept apart from the ledger: no foreign keys, never read by
   // redeem, safe to prune. The report reads it by window start.
@@ -202,13 +229,55 @@ export const migrations: Record<string, Migration> = {
   },
 };
 
+/** Rows read per page by the 0002 backfill. */
+const BACKFILL_PAGE = 500;
+
+/** Sets funding_vendor and funding_amount from each stored response's `applied[].funding`. */
+async function backfillFunding(db: AnyDb): Promise<void> {
+  let after: { store: string; transaction_id: string } | null = null;
+  for (;;) {
+    let q = db.selectFrom('redemptions').select(['store', 'transaction_id', 'response_json']);
+    if (after) {
+      const { store, transaction_id } = after;
+      q = q.where((eb: any) => eb.or([eb('store', '>', store), eb.and([eb('store', '=', store), eb('transaction_id', '>', transaction_id)])]));
+    }
+    const rows: { store: string; transaction_id: string; response_json: string }[] = await q.orderBy('store').orderBy('transaction_id').limit(BACKFILL_PAGE).execute();
+    if (!rows.length) return;
+    for (const row of rows) {
+      let applied: unknown;
+      try {
+        applied = (JSON.parse(row.response_json) as { applied?: unknown }).applied;
+      } catch {
+        continue; // not JSON: nothing to read funding from (never written by this service)
+      }
+      if (!Array.isArray(applied)) continue;
+      for (const a of applied as { discountId?: unknown; funding?: { vendor?: unknown; amount?: unknown } | null }[]) {
+        const f = a?.funding;
+        if (typeof a?.discountId !== 'string' || !f || typeof f.vendor !== 'string' || !Number.isSafeInteger(f.amount)) continue;
+        await db
+          .updateTable('redemption_discounts')
+          .set({ funding_vendor: f.vendor, funding_amount: f.amount as number })
+          .where('store', '=', row.store)
+          .where('transaction_id', '=', row.transaction_id)
+          .where('discount_id', '=', a.discountId)
+          .execute();
+      }
+    }
+    const last = rows[rows.length - 1];
+    after = { store: last.store, transaction_id: last.transaction_id };
+  }
+}
+
 export const migrationProvider: MigrationProvider = {
   getMigrations: async () => migrations,
 };
 
 /** Runs every pending migration; throws the first migration error. */
 export async function migrateToLatest(db: Kysely<Database>): Promise<void> {
-  const migrator = new Migrator({ db, provider: migrationProvider });
+  // Unordered: each migration touches its own tables and columns, so a database that already ran a
+  // later one (a development database from before a merge) still runs an earlier new one; a fresh
+  // database runs them in name order.
+  const migrator = new Migrator({ db, provider: migrationProvider, allowUnorderedMigrations: true });
   const { error } = await migrator.migrateToLatest();
   if (error) throw error;
 }

@@ -48,6 +48,10 @@ export interface RedemptionDiscountsTable {
   took_customer_usage: number;
   /** Minor units this redemption added to the discount's `given` (its applied amount; 0 without a budget), given back by a void. */
   took_budget: IntDefault;
+  /** The funding vendor of this discount (`applied[].funding.vendor`), null when unfunded (0002_reports). */
+  funding_vendor: string | null;
+  /** The vendor's share of `amount` to bill back, minor units (0 when unfunded). */
+  funding_amount: ColumnType<number | string, number | undefined, number>;
 }
 
 export interface RedemptionAllocationsTable {

@@ -19,6 +19,7 @@ import type { NewEvent, Outbox, RedemptionEvent } from '../events/types.js';
 import type { AbuseStore } from './abuse.js';
 import type { CleanupStore } from './cleanup.js';
 import type { StoredRedemption } from '../reports/replay.js';
+import type { DiscountReportAggregates, ReportPeriod } from './reports.js';
 
 /** The stored redemption as the API returns it (schemas/redemption-record.schema.json). */
 export interface RedemptionRecord extends EvaluateResponse {
@@ -130,6 +131,8 @@ export interface LedgerStore {
   replayPages(store: string, from: string, to: string, pageSize?: number): AsyncIterable<StoredRedemption[]>;
   /** What-if replay: uses (total, per customer) and amount given of these discounts by redemptions before `from`, not voided. */
   replayStartUsage(store: string, from: string, discountIds: readonly string[]): Promise<Usage>;
+  /** The discount report's counts and sums for one store over [from, to) of store-local dates, in one snapshot (src/store/reports.ts). */
+  discountReport(store: string, period: ReportPeriod): Promise<DiscountReportAggregates>;
   /** Resolves when the database answers; rejects with StoreUnavailableError otherwise. */
   ping(): Promise<void>;
   close(): Promise<void>;

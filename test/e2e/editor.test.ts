@@ -5,7 +5,8 @@
 // schema; fixed, it is tried on the sample cart
 // (its discount and a rejection reason shown); saved with Ctrl+S, the file on disk passes
 // `discounts validate`; a second save after someone else's save shows the conflict with their
-// version. Every request the page makes goes to the service (no CDN). Without a browser the test
+// version. The Reports page shows the figures of GET /v1/reports/discounts for sales made through
+// the POS API, its charts draw the same numbers, and the replay and abuse parts show their routes' answers. Every request the page makes goes to the service (no CDN). Without a browser the test
 // is skipped with a message, but with CI=true a missing browser fails. In development mode (no
 // keys) the page asks for none.
 // Needs the build (`npm test` builds dist/ and editor/dist first).
@@ -85,6 +86,8 @@ describe.skipIf(!hasBrowser)('the rule editor in Chromium', () => {
     dir = mkdtempSync(join(tmpdir(), 'discounts-e2e-'));
     rulesDir = join(dir, 'rules');
     cpSync(join(ROOT, 'rules'), rulesDir, { recursive: true });
+    // A vendor-funded discount active at any time (the demo's funded one is Wednesdays only): the Reports page's bill-back rows.
+    writeFileSync(join(rulesDir, 'vapes-vendor-10.yaml'), 'id: vapes-vendor-10\nname: 10% off vapes, VapeCo funds 40%\ntype: percentage\nvalue: 10\nappliesTo:\n  categories: [vapes]\nstackable: true\nfunding:\n  vendor: vapeco\n  percent: 40\n');
     ({ server, base } = await startServe(dir, `editor:${EDITOR_KEY},pos:e2e-pos-key`));
     const { chromium } = await import('playwright-core');
     browser = await chromium.launch(LAUNCH);
@@ -230,6 +233,100 @@ describe.skipIf(!hasBrowser)('the rule editor in Chromium', () => {
     expect(foreign).toEqual([]);
     expect(pageErrors).toEqual([]);
   }, 180_000);
+
+  it('shows the Reports page with the figures of the API', async () => {
+    // Sales through the POS API at the server's clock (one of them voided), then the page.
+    const api = (path: string, key: string, json?: unknown) =>
+      fetch(`${base}${path}`, { method: json === undefined ? 'GET' : 'POST', headers: { Authorization: `Bearer ${key}`, 'Content-Type': 'application/json' }, body: json === undefined ? undefined : JSON.stringify(json) });
+    const { at: _at, ...demo } = JSON.parse(readFileSync(join(rulesDir, 'carts', 'demo.json'), 'utf8')) as Record<string, unknown>;
+    const carts = [
+      demo,
+      { ...demo, codes: [], customer: { id: 'cust-2', tier: 'gold' } },
+      { lines: [{ id: 'l1', productId: 'vape-1', category: 'vapes', brand: 'stiiizy', unitPrice: 4000, quantity: 2 }], codes: ['save5'] },
+      { ...demo, customer: { id: 'cust-3' } },
+    ];
+    for (const [i, cart] of carts.entries()) expect((await api('/v1/redemptions', 'e2e-pos-key', { transactionId: `e2e-${i}`, ...cart })).status).toBe(201);
+    expect((await api('/v1/redemptions/e2e-3/void', 'e2e-pos-key', { reason: 'e2e' })).status).toBe(200);
+    const res = await api('/v1/reports/discounts', EDITOR_KEY);
+    expect(res.status).toBe(200);
+    const report = (await res.json()) as {
+      from: string;
+      to: string;
+      totals: { transactions: number; discountGiven: number; grossSales: number; netSales: number; voids: number };
+      discounts: { rank: number; discountId: string; timesUsed: number; voids: number; discountGiven: number; grossSales: number; netSales: number; shareBps: number | null; averageDiscount: number | null }[];
+      vendors: { vendor: string; fundedAmount: number }[];
+    };
+    expect(report.totals.transactions).toBe(3);
+    expect(report.totals.voids).toBe(1);
+
+    await page.click('#btn-reports');
+    await page.locator('#report-table tbody tr').first().waitFor();
+    const usd = (m: number | null) => (m === null ? '-' : `$${(m / 100).toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`);
+    const pct = (b: number | null) => (b === null ? '-' : `${Math.floor(b / 100)}.${String(b % 100).padStart(2, '0')}%`);
+    expect(await page.inputValue('#report-from')).toBe(report.from);
+    expect(await page.inputValue('#report-to')).toBe(report.to);
+    expect(await page.textContent('#total-transactions')).toBe(String(report.totals.transactions));
+    expect(await page.textContent('#total-given')).toBe(usd(report.totals.discountGiven));
+    expect(await page.textContent('#total-gross')).toBe(usd(report.totals.grossSales));
+    expect(await page.textContent('#total-net')).toBe(usd(report.totals.netSales));
+    expect(await page.textContent('#total-voids')).toBe('1');
+    const shown = await page.$$eval('#report-table tbody tr', (trs) =>
+      trs.map((tr) => ({ id: (tr as unknown as { dataset: Record<string, string> }).dataset.discountId, cells: Object.fromEntries([...tr.querySelectorAll('td[data-k]')].map((td) => [(td as unknown as { dataset: Record<string, string> }).dataset.k, td.textContent])) })),
+    );
+    expect(shown).toEqual(
+      report.discounts.map((d) => ({
+        id: d.discountId,
+        cells: {
+          rank: String(d.rank),
+          discount: expect.stringContaining(d.discountId),
+          timesUsed: String(d.timesUsed),
+          voids: String(d.voids),
+          discountGiven: usd(d.discountGiven),
+          grossSales: usd(d.grossSales),
+          netSales: usd(d.netSales),
+          shareBps: pct(d.shareBps),
+          averageDiscount: usd(d.averageDiscount),
+        },
+      })),
+    );
+    for (const v of report.vendors) expect(await page.textContent(`#report-vendors tr.sum[data-vendor="${v.vendor}"] td[data-k="fundedAmount"]`)).toBe(usd(v.fundedAmount));
+    expect(report.vendors.map((v) => v.vendor)).toContain('vapeco');
+
+    // The charts (uPlot canvases) draw the same numbers: given per discount, given and voids per day.
+    expect(await page.locator('#report-bars .uplot canvas').count()).toBe(1);
+    expect(await page.locator('#report-daily .uplot canvas').count()).toBe(1);
+    const charts = await page.evaluate(() => (globalThis as unknown as { __editor: { reports: { chartData: number[][][] } } }).__editor.reports.chartData);
+    const used = report.discounts.filter((d) => d.discountGiven > 0 || d.timesUsed > 0);
+    expect(charts[0][1]).toEqual(used.map((d) => d.discountGiven / 100));
+    expect(charts[1][1].reduce((a, b) => a + b, 0) * 100).toBeCloseTo(report.totals.discountGiven, 6);
+    expect(charts[1][2].reduce((a, b) => a + b, 0)).toBe(1);
+
+    // The replay of the open draft and the abuse list, as their routes answer (or say they are not there).
+    const draftText = await editorText();
+    const replay = await api('/v1/reports/replay', EDITOR_KEY, { from: report.from, to: report.to, drafts: [{ text: draftText, path: 'flower-friday-15.yaml' }] });
+    expect(await page.textContent('#replay-draft')).toBe('flower-friday-15.yaml');
+    await page.click('#replay-run');
+    if (replay.status === 404) await expect.poll(() => page.textContent('#replay-result')).toBe('Replay is not available on this service.');
+    else {
+      expect(replay.status).toBe(200);
+      const body = (await replay.json()) as { total: { difference: number } };
+      const d = body.total.difference;
+      await page.locator('#replay-sentence').waitFor();
+      const sentence = await page.textContent('#replay-sentence');
+      expect(sentence).toContain(d === 0 ? 'the same discounts' : `${usd(Math.abs(d))} ${d > 0 ? 'more' : 'less'}`);
+    }
+    const abuse = await api('/v1/reports/abuse', EDITOR_KEY);
+    if (abuse.status === 404) await expect.poll(() => page.textContent('#abuse-list')).toBe('Abuse detection is not available on this service.');
+    else {
+      const body = (await abuse.json()) as { signals: { message: string }[] };
+      await expect.poll(() => page.locator('#abuse-list li').allTextContents()).toEqual(body.signals.length ? body.signals.map((s) => expect.stringContaining(s.message)) : ['No signal: nothing looks like abuse.']);
+    }
+    mkdirSync(ARTIFACTS, { recursive: true });
+    await page.screenshot({ path: join(ARTIFACTS, 'reports.png'), fullPage: true });
+    await page.click('#reports-close');
+    expect(await page.isVisible('#reports')).toBe(false);
+    expect(pageErrors).toEqual([]);
+  }, 120_000);
 });
 
 describe.skipIf(!hasBrowser)('the rule editor in development mode', () => {

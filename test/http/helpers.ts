@@ -40,7 +40,7 @@ perCustomerLimit: 1
 stackable: true
 `;
 
-type StoreMethod = 'readUsage' | 'usageTotals' | 'redeem' | 'findRequest' | 'voidRedemption' | 'getRedemption' | 'ping';
+type StoreMethod = 'readUsage' | 'usageTotals' | 'redeem' | 'findRequest' | 'voidRedemption' | 'getRedemption' | 'ping' | 'discountReport';
 
 /** Forwards to a real store; the methods in `failing` throw StoreUnavailableError instead. */
 export class FaultyStore implements LedgerStore {
@@ -96,6 +96,10 @@ export class FaultyStore implements LedgerStore {
   }
   replayStartUsage(...a: Parameters<LedgerStore['replayStartUsage']>) {
     return this.inner.replayStartUsage(...a);
+  }
+  async discountReport(...a: Parameters<LedgerStore['discountReport']>) {
+    this.#check('discountReport');
+    return this.inner.discountReport(...a);
   }
   async ping() {
     this.#check('ping');

@@ -86,7 +86,8 @@ describe('SQLite ledger file', () => {
         'events_store_created',
         'events_store_status_created',
         'events_transaction',
-        'redemptions_store_local_date',
+        'redemptions_store_local_date_cover',
+        'redemptions_store_void_date',
       ]);
       raw.close();
     } finally {
