@@ -34,6 +34,11 @@ export interface ServiceConfig {
   logLevel: LogLevel;
   /** How long shutdown waits for in-flight requests before closing connections (default 10 s). */
   shutdownGraceMs?: number;
+  /**
+   * The environment webhook secrets are read from (`webhooks[].secretEnv`): checked at load and
+   * reload, read when signing. Default: none, so a store policy with webhooks fails to load.
+   */
+  env?: Readonly<Record<string, string | undefined>>;
 }
 
 export interface StartIO {
@@ -63,7 +68,8 @@ export async function startService(config: ServiceConfig, io: StartIO, options: 
   if (config.keys.length === 0 && config.host !== LOOPBACK)
     throw new StartError(`no API keys configured (DISCOUNTS_API_KEYS or DISCOUNTS_API_KEYS_FILE): development mode only binds ${LOOPBACK}, not ${config.host}`);
 
-  const loaded = await loadServedRuleset(config.rulesDir, config.rulesDisplay);
+  const env = config.env ?? {};
+  const loaded = await loadServedRuleset(config.rulesDir, config.rulesDisplay, env);
   if (!loaded.ok) {
     for (const d of loaded.diagnostics) io.stderr(formatDiagnostic(d) + '\n');
     throw new StartError(`${loaded.message}: not starting`);
@@ -78,7 +84,7 @@ export async function startService(config: ServiceConfig, io: StartIO, options: 
     throw new StartError(`cannot open the database ${describeStoreLocation(config.dbPath)}: ${(err as Error).message}`);
   }
 
-  const rulesets = new RulesetHolder(loaded.ruleset, { dir: config.rulesDir, displayDir: config.rulesDisplay });
+  const rulesets = new RulesetHolder(loaded.ruleset, { dir: config.rulesDir, displayDir: config.rulesDisplay, env });
   const service = createService({ rulesets, store, now: io.now, keys: config.keys, logger, metrics: createMetrics({ defaultMetrics: true }) });
   if (config.keys.length === 0)
     logger.warn('DEVELOPMENT MODE: no API keys configured, every route is open; bound to 127.0.0.1 only. Set DISCOUNTS_API_KEYS or DISCOUNTS_API_KEYS_FILE for production.', {

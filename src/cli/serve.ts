@@ -51,7 +51,7 @@ export function resolveServeConfig(values: { rules?: string; db?: string; port?:
     if (err instanceof KeyConfigError) throw new UsageError(err.message);
     throw err;
   }
-  return { rulesDir: resolve(cwd, rules), rulesDisplay: rules, dbPath, dbPoolSize: store.poolSize, dbBusyTimeoutMs: store.busyTimeoutMs, port: Number(portText), host, keys, logLevel: level };
+  return { rulesDir: resolve(cwd, rules), rulesDisplay: rules, dbPath, dbPoolSize: store.poolSize, dbBusyTimeoutMs: store.busyTimeoutMs, port: Number(portText), host, keys, logLevel: level, env };
 }
 
 export async function serveCommand(args: { values: { rules?: string; db?: string; port?: string; host?: string }; positionals: string[] }, io: CliIO): Promise<number> {

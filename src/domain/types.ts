@@ -43,6 +43,9 @@ export const DIAGNOSTIC_CODES = [
   'invalid_pricing',
   'tier_value_decreasing',
   'floor_above_price',
+  'webhook_url_invalid',
+  'webhook_secret_missing',
+  'webhook_secret_invalid',
 ] as const;
 export type DiagnosticCode = (typeof DIAGNOSTIC_CODES)[number];
 
@@ -180,6 +183,8 @@ export interface StorePolicyDocument {
   pos?: string;
   /** The rule editor's save behaviour; not part of the compiled policy or the ruleset version. */
   editor?: { autoReload?: boolean };
+  /** Webhook subscriptions; operational settings, not part of the compiled policy or the ruleset version. */
+  webhooks?: { url: string; events: string[]; secretEnv: string; secretEnvPrevious?: string; expireMinutes?: number }[];
   neverDiscount?: NeverDiscount;
 }
 

@@ -9,11 +9,17 @@
 // the schema (a time of day, an environment variable) report located diagnostics from compile.ts.
 
 import type { StorePolicyDocument } from '../domain/types.js';
+import type { EventType, WebhookSubscription } from '../events/types.js';
 
 /** The store policy's operational settings with defaults applied (not hashed into rulesetVersion). */
 export interface StoreSettings {
   editor: EditorSettings;
+  /** Webhook subscriptions (issue 15), in document order; secrets are named, never written here. */
+  webhooks: WebhookSubscription[];
 }
+
+/** Default `webhooks[].expireMinutes`: a POS reward triggered later than this is useless at the counter. */
+export const DEFAULT_EXPIRE_MINUTES = 15;
 
 export interface EditorSettings {
   /** Saving a rule file in the editor reloads the served ruleset (default false: a save is a file for review). */
@@ -24,6 +30,14 @@ export interface EditorSettings {
 export function compileSettings(doc: Partial<StorePolicyDocument> | null): StoreSettings {
   return {
     editor: { autoReload: doc?.editor?.autoReload === true },
+    webhooks: (doc?.webhooks ?? []).map((w) => ({
+      url: w.url,
+      // Each type once, in a fixed order, whatever the document's order.
+      events: [...new Set(w.events)].sort() as EventType[],
+      secretEnv: w.secretEnv,
+      secretEnvPrevious: w.secretEnvPrevious ?? null,
+      expireMinutes: w.expireMinutes ?? DEFAULT_EXPIRE_MINUTES,
+    })),
   };
 }
 
