@@ -44,7 +44,7 @@ describe('the retry schedule', () => {
 
   it('gives pos.reward.* (15 minutes) three tries after the first', () => {
     const expiresAtMs = t0 + 15 * 60_000;
-    const steps = [1, 2, 3, 4].map((n, i, all) => decide(fail(null), { attemptsMade: n, startedMs: t0 + [0, 10_000, 70_000, 670_000][i], expiresAtMs, random: mid }).outcome);
+    const steps = [1, 2, 3, 4].map((n, i) => decide(fail(null), { attemptsMade: n, startedMs: t0 + [0, 10_000, 70_000, 670_000][i], expiresAtMs, random: mid }).outcome);
     expect(steps).toEqual(['retry', 'retry', 'retry', 'failed']);
   });
 
