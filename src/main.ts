@@ -10,6 +10,9 @@ import type { AddressInfo } from 'node:net';
 import { dirname, resolve } from 'node:path';
 import { serve } from '@hono/node-server';
 import { formatDiagnostic } from './dsl/compile.js';
+import { Dispatcher } from './events/dispatcher.js';
+import { EMPTY_ALLOW } from './events/guard.js';
+import type { WebhookConfig } from './events/config.js';
 import type { ApiKey } from './http/auth.js';
 import { createService, type Service } from './http/app.js';
 import { createLogger, type LogLevel } from './http/logger.js';
@@ -39,6 +42,8 @@ export interface ServiceConfig {
    * reload, read when signing. Default: none, so a store policy with webhooks fails to load.
    */
   env?: Readonly<Record<string, string | undefined>>;
+  /** The webhook dispatcher (src/events/config.ts; default: sending on, the defaults, no allow list). */
+  webhooks?: WebhookConfig;
 }
 
 export interface StartIO {
@@ -53,6 +58,8 @@ export interface RunningService {
   url: string;
   service: Service;
   store: LedgerStore;
+  /** The webhook dispatcher (null with DISCOUNTS_WEBHOOKS_DISPATCH=off). */
+  dispatcher: Dispatcher | null;
   /** Graceful stop; resolves when the server and the database are closed. */
   close(): Promise<void>;
   /** Resolves after close (by a signal or a call). */
@@ -102,6 +109,26 @@ export async function startService(config: ServiceConfig, io: StartIO, options: 
     throw new StartError(`cannot listen on ${config.host}:${config.port}: ${(err as Error).message}`);
   }
   server.keepAliveTimeout = 65_000;
+
+  // The webhook dispatcher sends what the outbox holds (this instance's writes and every other's on
+  // the same database), with no database lock held while sending.
+  const hooks = config.webhooks;
+  const dispatcher =
+    hooks?.dispatch === false
+      ? null
+      : new Dispatcher({
+          outbox: store.outbox,
+          env,
+          allow: hooks?.allow ?? EMPTY_ALLOW,
+          now: io.now,
+          leaseMs: hooks?.leaseMs,
+          timeoutMs: hooks?.timeoutMs,
+          pollMs: hooks?.pollMs,
+          concurrency: hooks?.concurrency,
+          retry: hooks?.retry,
+          logger,
+        });
+  dispatcher?.start();
   const port = (server.address() as AddressInfo).port;
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
   logger.info('listening', { url, rulesetVersion: loaded.ruleset.version, rules: config.rulesDisplay, db: describeStoreLocation(config.dbPath), keys: config.keys.length, pid: process.pid });
@@ -133,6 +160,9 @@ export async function startService(config: ServiceConfig, io: StartIO, options: 
       grace.unref();
       await done;
       clearTimeout(grace);
+      // No new claims; sends in flight finish (each within its timeout) and are recorded, or their
+      // leases lapse and another instance (or the next start) sends them again with the same id.
+      await dispatcher?.stop();
       await store.close();
       logger.info('stopped');
       resolveClosed();
@@ -143,7 +173,7 @@ export async function startService(config: ServiceConfig, io: StartIO, options: 
     process.on('SIGTERM', stops.SIGTERM);
     process.on('SIGINT', stops.SIGINT);
   }
-  return { url, service, store, close, closed };
+  return { url, service, store, dispatcher, close, closed };
 }
 
 /** The lines `discounts serve` prints for a person: where it listens and a first request to try. */
