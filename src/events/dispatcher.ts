@@ -95,7 +95,8 @@ export class Dispatcher {
       concurrency: DISPATCHER_DEFAULTS.concurrency,
       retry: DEFAULT_RETRY,
       send: httpSend,
-      ...options,
+      // An option given as undefined keeps its default.
+      ...(Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as DispatcherOptions),
     };
     const { leaseMs, timeoutMs, pollMs, concurrency } = this.#o;
     checkDispatcherTimes({ leaseMs, timeoutMs, pollMs, concurrency });

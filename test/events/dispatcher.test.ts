@@ -257,5 +257,7 @@ describe('Dispatcher', () => {
     const outbox = new FakeOutbox();
     expect(() => new Dispatcher({ outbox, env: {}, allow: EMPTY_ALLOW, now: Date.now, leaseMs: 10_000, timeoutMs: 10_000 })).toThrow(DispatcherConfigError);
     expect(() => new Dispatcher({ outbox, env: {}, allow: EMPTY_ALLOW, now: Date.now, concurrency: 0 })).toThrow(/concurrency/);
+    // Options given as undefined (serve without DISCOUNTS_WEBHOOKS_*) keep their defaults.
+    expect(() => new Dispatcher({ outbox, env: {}, allow: EMPTY_ALLOW, now: Date.now, leaseMs: undefined, timeoutMs: undefined })).not.toThrow();
   });
 });
