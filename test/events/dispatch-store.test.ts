@@ -129,7 +129,7 @@ function dispatchSuite(name: string, open: () => Promise<{ stores: () => Promise
         expect(Number(mine[1].headers['webhook-timestamp'])).toBeGreaterThanOrEqual(Number(mine[0].headers['webhook-timestamp']));
       }
       const detail = await store.outbox.getEvent('contract-store', receiver.received[0].id);
-      expect(detail!.deliveryList[0].attempts.map((a) => [a.statusCode, a.outcome])).toEqual([
+      expect(detail!.deliveries[0].attempts.map((a) => [a.statusCode, a.outcome])).toEqual([
         [503, 'retry'],
         [204, 'delivered'],
       ]);
