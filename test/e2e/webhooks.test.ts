@@ -12,6 +12,7 @@ import { resolveWebhookConfig } from '../../src/events/config.js';
 import { startService, type RunningService } from '../../src/main.js';
 import { Receiver, until } from '../events/receiver.js';
 import { killAll, startServe, type ServerProcess } from '../http/process.js';
+import { createTestDatabase, describePg } from '../store/pg-helpers.js';
 import { ROOT } from '../http/helpers.js';
 
 const SECRET = 'whsec_' + Buffer.alloc(32, 0x42).toString('base64');
@@ -199,5 +200,43 @@ describe('webhooks end to end (server processes)', () => {
       expect(firstSeen).toEqual(listed);
     }
     expect(await second.stop()).toBe(0);
+  });
+});
+
+describePg('webhooks end to end on PostgreSQL (two server processes)', () => {
+  afterAll(() => killAll());
+
+  it('two instances deliver each event once per lease, in order per transaction', async () => {
+    const receiver = new Receiver(SECRET);
+    await receiver.start();
+    const dir = rulesDir(receiver.url);
+    const db = await createTestDatabase();
+    try {
+      const args = ['--rules', join(dir, 'rules'), '--db', db.url];
+      const env = { ...FAST, DISCOUNTS_LOG_LEVEL: 'warn' };
+      const [a, b] = [await startServe(args, env), await startServe(args, env)];
+      const txs = Array.from({ length: 12 }, (_, i) => `pg-${i}`);
+      const listed = new Map<string, string[]>();
+      await Promise.all(
+        txs.map(async (tx, i) => {
+          const r = await post((i % 2 ? a : b).url, '/v1/redemptions', sale(tx));
+          expect(r.status).toBe(201);
+          listed.set(tx, r.json.events.map((e: any) => e.id));
+        }),
+      );
+      const all = [...listed.values()].flat();
+      await until(() => all.every((id) => receiver.ids().includes(id)), 'every event', 30_000);
+      await new Promise((r) => setTimeout(r, 500)); // room for a duplicate to show, were there one
+      expect(receiver.ids().sort()).toEqual([...all].sort());
+      for (const tx of txs) expect(receiver.ids().filter((id) => listed.get(tx)!.includes(id))).toEqual(listed.get(tx));
+      expect(receiver.received.every((x) => x.verified)).toBe(true);
+      expect(await a.stop()).toBe(0);
+      expect(await b.stop()).toBe(0);
+    } finally {
+      await receiver.stop();
+      rmSync(dir, { recursive: true, force: true });
+      killAll();
+      await db.drop();
+    }
   });
 });
