@@ -16,7 +16,7 @@ import type { WebhookConfig } from './events/config.js';
 import type { ApiKey } from './http/auth.js';
 import { createService, type Service } from './http/app.js';
 import { createLogger, type LogLevel } from './http/logger.js';
-import { countingOutbox, createMetrics } from './http/metrics.js';
+import { createMetrics } from './http/metrics.js';
 import { loadServedRuleset, RulesetHolder } from './http/ruleset.js';
 import { describeStoreLocation, openStore, parseStoreLocation } from './store/open.js';
 import type { LedgerStore } from './store/types.js';
@@ -117,7 +117,7 @@ export async function startService(config: ServiceConfig, io: StartIO, options: 
     hooks?.dispatch === false
       ? null
       : new Dispatcher({
-          outbox: countingOutbox(store.outbox, service.metrics),
+          outbox: service.outbox,
           env,
           allow: hooks?.allow ?? EMPTY_ALLOW,
           now: io.now,
