@@ -92,7 +92,10 @@ export async function startService(config: ServiceConfig, io: StartIO, options: 
   }
 
   const rulesets = new RulesetHolder(loaded.ruleset, { dir: config.rulesDir, displayDir: config.rulesDisplay, env });
-  const service = createService({ rulesets, store, now: io.now, keys: config.keys, logger, metrics: createMetrics({ defaultMetrics: true }) });
+  // A redemption or void that wrote events wakes the dispatcher, so a POS reward is triggered at
+  // once instead of at the next poll.
+  let wake = (): void => undefined;
+  const service = createService({ rulesets, store: wakingStore(store, () => wake()), now: io.now, keys: config.keys, logger, metrics: createMetrics({ defaultMetrics: true }) });
   if (config.keys.length === 0)
     logger.warn('DEVELOPMENT MODE: no API keys configured, every route is open; bound to 127.0.0.1 only. Set DISCOUNTS_API_KEYS or DISCOUNTS_API_KEYS_FILE for production.', {
       devMode: true,
@@ -129,6 +132,7 @@ export async function startService(config: ServiceConfig, io: StartIO, options: 
           logger,
         });
   dispatcher?.start();
+  if (dispatcher) wake = () => dispatcher.wake();
   const port = (server.address() as AddressInfo).port;
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
   logger.info('listening', { url, rulesetVersion: loaded.ruleset.version, rules: config.rulesDisplay, db: describeStoreLocation(config.dbPath), keys: config.keys.length, pid: process.pid });
@@ -174,6 +178,24 @@ export async function startService(config: ServiceConfig, io: StartIO, options: 
     process.on('SIGINT', stops.SIGINT);
   }
   return { url, service, store, dispatcher, close, closed };
+}
+
+/** The store with redeem and voidRedemption calling `after` once they have returned (the same object otherwise). */
+export function wakingStore(store: LedgerStore, after: () => void): LedgerStore {
+  return new Proxy(store, {
+    get(target, prop) {
+      const value: unknown = Reflect.get(target, prop, target);
+      if (typeof value !== 'function') return value;
+      const fn = value as (...args: unknown[]) => unknown;
+      if (prop === 'redeem' || prop === 'voidRedemption')
+        return async (...args: unknown[]) => {
+          const result = await fn.apply(target, args);
+          after();
+          return result;
+        };
+      return fn.bind(target);
+    },
+  });
 }
 
 /** The lines `discounts serve` prints for a person: where it listens and a first request to try. */

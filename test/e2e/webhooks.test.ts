@@ -66,14 +66,14 @@ describe('webhooks end to end (in-process service, injected clock)', () => {
     for (const c of cleanup.splice(0).reverse()) await c();
   });
 
-  async function setup() {
+  async function setup(extra: Record<string, string> = {}) {
     const receiver = new Receiver(SECRET);
     await receiver.start();
     cleanup.push(() => receiver.stop());
     const dir = rulesDir(receiver.url);
     cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
     const clock = { offset: 0 };
-    const env = { ...FAST };
+    const env = { ...FAST, ...extra };
     const running: RunningService = await startService(
       { rulesDir: join(dir, 'rules'), rulesDisplay: 'rules', dbPath: join(dir, 'ledger.db'), port: 0, host: '127.0.0.1', keys: [], logLevel: 'silent', env, webhooks: resolveWebhookConfig(env) },
       { stderr: () => undefined, log: () => undefined, now: () => Date.now() + clock.offset },
@@ -83,7 +83,8 @@ describe('webhooks end to end (in-process service, injected clock)', () => {
   }
 
   it('a Treez redemption delivers pos.reward.trigger and redemption.committed, signed, with the POS discount ID; a void delivers pos.reward.reverse', async () => {
-    const { receiver, base } = await setup();
+    // A poll far longer than the test: the redemption and the void wake the dispatcher themselves.
+    const { receiver, base } = await setup({ DISCOUNTS_WEBHOOKS_POLL_MS: '600000' });
     const r = await post(base, '/v1/redemptions', sale('tz-1'));
     expect(r.status).toBe(201);
     const applied = r.json.applied.filter((a: any) => a.pos?.action === 'trigger-reward');
