@@ -10,6 +10,9 @@ import type { AddressInfo } from 'node:net';
 import { dirname, resolve } from 'node:path';
 import { serve } from '@hono/node-server';
 import { formatDiagnostic } from './dsl/compile.js';
+import { Dispatcher } from './events/dispatcher.js';
+import { EMPTY_ALLOW } from './events/guard.js';
+import type { WebhookConfig } from './events/config.js';
 import type { ApiKey } from './http/auth.js';
 import { createService, type Service } from './http/app.js';
 import { createLogger, type LogLevel } from './http/logger.js';
@@ -34,6 +37,13 @@ export interface ServiceConfig {
   logLevel: LogLevel;
   /** How long shutdown waits for in-flight requests before closing connections (default 10 s). */
   shutdownGraceMs?: number;
+  /**
+   * The environment webhook secrets are read from (`webhooks[].secretEnv`): checked at load and
+   * reload, read when signing. Default: none, so a store policy with webhooks fails to load.
+   */
+  env?: Readonly<Record<string, string | undefined>>;
+  /** The webhook dispatcher (src/events/config.ts; default: sending on, the defaults, no allow list). */
+  webhooks?: WebhookConfig;
 }
 
 export interface StartIO {
@@ -48,6 +58,8 @@ export interface RunningService {
   url: string;
   service: Service;
   store: LedgerStore;
+  /** The webhook dispatcher (null with DISCOUNTS_WEBHOOKS_DISPATCH=off). */
+  dispatcher: Dispatcher | null;
   /** Graceful stop; resolves when the server and the database are closed. */
   close(): Promise<void>;
   /** Resolves after close (by a signal or a call). */
@@ -63,7 +75,8 @@ export async function startService(config: ServiceConfig, io: StartIO, options: 
   if (config.keys.length === 0 && config.host !== LOOPBACK)
     throw new StartError(`no API keys configured (DISCOUNTS_API_KEYS or DISCOUNTS_API_KEYS_FILE): development mode only binds ${LOOPBACK}, not ${config.host}`);
 
-  const loaded = await loadServedRuleset(config.rulesDir, config.rulesDisplay);
+  const env = config.env ?? {};
+  const loaded = await loadServedRuleset(config.rulesDir, config.rulesDisplay, env);
   if (!loaded.ok) {
     for (const d of loaded.diagnostics) io.stderr(formatDiagnostic(d) + '\n');
     throw new StartError(`${loaded.message}: not starting`);
@@ -78,8 +91,11 @@ export async function startService(config: ServiceConfig, io: StartIO, options: 
     throw new StartError(`cannot open the database ${describeStoreLocation(config.dbPath)}: ${(err as Error).message}`);
   }
 
-  const rulesets = new RulesetHolder(loaded.ruleset, { dir: config.rulesDir, displayDir: config.rulesDisplay });
-  const service = createService({ rulesets, store, now: io.now, keys: config.keys, logger, metrics: createMetrics({ defaultMetrics: true }), replayDb: config.dbPath });
+  const rulesets = new RulesetHolder(loaded.ruleset, { dir: config.rulesDir, displayDir: config.rulesDisplay, env });
+  // A redemption or void that wrote events wakes the dispatcher, so a POS reward is triggered at
+  // once instead of at the next poll.
+  let wake = (): void => undefined;
+  const service = createService({ rulesets, store: wakingStore(store, () => wake()), now: io.now, keys: config.keys, logger, metrics: createMetrics({ defaultMetrics: true }), replayDb: config.dbPath });
   if (config.keys.length === 0)
     logger.warn('DEVELOPMENT MODE: no API keys configured, every route is open; bound to 127.0.0.1 only. Set DISCOUNTS_API_KEYS or DISCOUNTS_API_KEYS_FILE for production.', {
       devMode: true,
@@ -98,6 +114,27 @@ export async function startService(config: ServiceConfig, io: StartIO, options: 
   server.keepAliveTimeout = 65_000;
   // The daily cleanup (store.yaml cleanup.daily), checked every minute; one instance per day runs it.
   service.cleanup.start();
+
+  // The webhook dispatcher sends what the outbox holds (this instance's writes and every other's on
+  // the same database), with no database lock held while sending.
+  const hooks = config.webhooks;
+  const dispatcher =
+    hooks?.dispatch === false
+      ? null
+      : new Dispatcher({
+          outbox: service.outbox,
+          env,
+          allow: hooks?.allow ?? EMPTY_ALLOW,
+          now: io.now,
+          leaseMs: hooks?.leaseMs,
+          timeoutMs: hooks?.timeoutMs,
+          pollMs: hooks?.pollMs,
+          concurrency: hooks?.concurrency,
+          retry: hooks?.retry,
+          logger,
+        });
+  dispatcher?.start();
+  if (dispatcher) wake = () => dispatcher.wake();
   const port = (server.address() as AddressInfo).port;
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
   logger.info('listening', { url, rulesetVersion: loaded.ruleset.version, rules: config.rulesDisplay, db: describeStoreLocation(config.dbPath), keys: config.keys.length, pid: process.pid });
@@ -129,6 +166,9 @@ export async function startService(config: ServiceConfig, io: StartIO, options: 
       grace.unref();
       await done;
       clearTimeout(grace);
+      // No new claims; sends in flight finish (each within its timeout) and are recorded, or their
+      // leases lapse and another instance (or the next start) sends them again with the same id.
+      await dispatcher?.stop();
       await service.close();
       await store.close();
       logger.info('stopped');
@@ -140,7 +180,25 @@ export async function startService(config: ServiceConfig, io: StartIO, options: 
     process.on('SIGTERM', stops.SIGTERM);
     process.on('SIGINT', stops.SIGINT);
   }
-  return { url, service, store, close, closed };
+  return { url, service, store, dispatcher, close, closed };
+}
+
+/** The store with redeem and voidRedemption calling `after` once they have returned (the same object otherwise). */
+export function wakingStore(store: LedgerStore, after: () => void): LedgerStore {
+  return new Proxy(store, {
+    get(target, prop) {
+      const value: unknown = Reflect.get(target, prop, target);
+      if (typeof value !== 'function') return value;
+      const fn = value as (...args: unknown[]) => unknown;
+      if (prop === 'redeem' || prop === 'voidRedemption')
+        return async (...args: unknown[]) => {
+          const result = await fn.apply(target, args);
+          after();
+          return result;
+        };
+      return fn.bind(target);
+    },
+  });
 }
 
 /** The lines `discounts serve` prints for a person: where it listens and a first request to try. */

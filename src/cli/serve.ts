@@ -1,12 +1,14 @@
 // `discounts serve [--rules DIR] [--db PATH|URL] [--port N] [--host H]`: runs the HTTP service until
 // SIGTERM or SIGINT. Flags win over the environment (DISCOUNTS_RULES, DISCOUNTS_DB then DATABASE_URL,
 // DISCOUNTS_DB_POOL, DISCOUNTS_DB_BUSY_TIMEOUT_MS, DISCOUNTS_PORT, DISCOUNTS_HOST, DISCOUNTS_API_KEYS,
-// DISCOUNTS_API_KEYS_FILE, DISCOUNTS_LOG_LEVEL). Exit 0 after a
+// DISCOUNTS_API_KEYS_FILE, DISCOUNTS_LOG_LEVEL, and the webhook dispatcher's DISCOUNTS_WEBHOOKS_*:
+// src/events/config.ts). Exit 0 after a
 // graceful stop, 2 when it cannot start.
 
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { KeyConfigError, parseKeyFile, parseKeyList, type ApiKey } from '../http/auth.js';
+import { resolveWebhookConfig, WebhookConfigError, type WebhookConfig } from '../events/config.js';
 import { isLogLevel, LOG_LEVELS, type LogLevel } from '../http/logger.js';
 import { startService, StartError, welcome, type ServiceConfig } from '../main.js';
 import { parseStoreLocation, resolveStoreSetting, StoreConfigError, type StoreSetting } from '../store/open.js';
@@ -51,7 +53,14 @@ export function resolveServeConfig(values: { rules?: string; db?: string; port?:
     if (err instanceof KeyConfigError) throw new UsageError(err.message);
     throw err;
   }
-  return { rulesDir: resolve(cwd, rules), rulesDisplay: rules, dbPath, dbPoolSize: store.poolSize, dbBusyTimeoutMs: store.busyTimeoutMs, port: Number(portText), host, keys, logLevel: level };
+  let webhooks: WebhookConfig;
+  try {
+    webhooks = resolveWebhookConfig(env);
+  } catch (err) {
+    if (err instanceof WebhookConfigError) throw new UsageError(err.message);
+    throw err;
+  }
+  return { rulesDir: resolve(cwd, rules), rulesDisplay: rules, dbPath, dbPoolSize: store.poolSize, dbBusyTimeoutMs: store.busyTimeoutMs, port: Number(portText), host, keys, logLevel: level, env, webhooks };
 }
 
 export async function serveCommand(args: { values: { rules?: string; db?: string; port?: string; host?: string }; positionals: string[] }, io: CliIO): Promise<number> {

@@ -44,6 +44,9 @@ export const DIAGNOSTIC_CODES = [
   'tier_value_decreasing',
   'floor_above_price',
   'pos_budget_unsupported',
+  'webhook_url_invalid',
+  'webhook_secret_missing',
+  'webhook_secret_invalid',
 ] as const;
 export type DiagnosticCode = (typeof DIAGNOSTIC_CODES)[number];
 
@@ -194,6 +197,8 @@ export interface StorePolicyDocument {
   };
   /** When discounts count as finished and the daily cleanup (src/dsl/settings.ts); not part of the ruleset version. */
   cleanup?: { graceDays?: number; daily?: string };
+  /** Webhook subscriptions; operational settings, not part of the compiled policy or the ruleset version. */
+  webhooks?: { url: string; events: string[]; secretEnv: string; secretEnvPrevious?: string; expireMinutes?: number }[];
   neverDiscount?: NeverDiscount;
 }
 

@@ -39,6 +39,7 @@ import { checkPos } from '../pos/check.js';
 import { findProfile, knownProfileIds, NO_POS } from '../pos/profiles.js';
 import { describe, schemaIssues, validators } from './schemas.js';
 import { parseSource, type ParserKind, type SourceDocument } from './source.js';
+import { secretProblem } from '../events/secret.js';
 import { compileSettings, DEFAULT_SETTINGS, type StoreSettings } from './settings.js';
 
 export interface RuleSource {
@@ -102,6 +103,13 @@ export interface CompileOptions {
    * second is for the differential test and the compile benchmark's baseline.
    */
   parser?: ParserKind;
+  /**
+   * The environment the service will run with, to check that every webhook secret named in the
+   * store policy is set and well formed (a located error otherwise). The compiler never reads
+   * process.env itself: the service's loader passes it at load and reload; without it (validate,
+   * the editor) the secrets are not checked.
+   */
+  env?: Readonly<Record<string, string | undefined>>;
 }
 
 export interface StoreResult {
@@ -130,15 +138,15 @@ export function compileRuleset(
   input: { store: RuleSource | null; storePath?: string; rules: RuleSource[] },
   options: CompileOptions = {},
 ): CompileResult {
-  const store = compileStorePolicy(input.store, input.storePath ?? 'store.yaml');
+  const store = compileStorePolicy(input.store, input.storePath ?? 'store.yaml', options);
   const files = [...input.rules].sort((a, b) => cmp(a.path, b.path)).map((r) => compileRuleFile(r, store.effective, options));
   return linkRuleset(store, files, options);
 }
 
-export function compileStorePolicy(source: RuleSource | null, storePath: string): StoreResult {
+export function compileStorePolicy(source: RuleSource | null, storePath: string, options: Pick<CompileOptions, 'env'> = {}): StoreResult {
   const diagnostics: Diagnostic[] = [];
   const settings: { value: StoreSettings } = { value: DEFAULT_SETTINGS };
-  const policy = compileStore(source, storePath, diagnostics, settings);
+  const policy = compileStore(source, storePath, diagnostics, settings, options.env ?? null);
   return { policy, effective: policy ?? compilePolicyValues(DEFAULT_POLICY), settings: settings.value, diagnostics };
 }
 
@@ -311,7 +319,13 @@ function draftName(text: string): string {
 // ---------------------------------------------------------------------------
 // Store policy
 
-function compileStore(source: RuleSource | null, storePath: string, diagnostics: Diagnostic[], settings: { value: StoreSettings }): StorePolicy | null {
+function compileStore(
+  source: RuleSource | null,
+  storePath: string,
+  diagnostics: Diagnostic[],
+  settings: { value: StoreSettings },
+  env: Readonly<Record<string, string | undefined>> | null,
+): StorePolicy | null {
   if (!source) {
     diagnostics.push({
       path: storePath,
@@ -351,9 +365,52 @@ function compileStore(source: RuleSource | null, storePath: string, diagnostics:
     diagnostics.push(diag(src, ['minimumUnitPrice'], 'rule_schema_error', `minimumUnitPrice: ${doc.minimumUnitPrice} has more decimals than ${doc.currency} allows (${digits})`));
     ok = false;
   }
+  if (Array.isArray(doc.webhooks) && !webhookChecks(doc.webhooks, src, env, diagnostics)) ok = false;
   if (!ok) return null;
   settings.value = compileSettings(doc);
   return compilePolicyValues(doc as StorePolicyDocument);
+}
+
+/**
+ * Meaning checks on `webhooks:` beyond the schema: a URL that parses as http(s), and, when the
+ * environment is given, every named secret set and well formed. Looks only at well-typed parts.
+ */
+function webhookChecks(list: unknown[], src: SourceDocument, env: Readonly<Record<string, string | undefined>> | null, out: Diagnostic[]): boolean {
+  let ok = true;
+  list.forEach((w, i) => {
+    if (!isObject(w)) return;
+    // A URL the schema already refused (not http(s)://) is reported once, by the schema.
+    if (typeof w.url === 'string' && /^https?:\/\//i.test(w.url)) {
+      let url: URL | null = null;
+      try {
+        url = new URL(w.url);
+      } catch {
+        // reported below
+      }
+      if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.hostname === '' || url.username !== '' || url.password !== '') {
+        out.push(diag(src, ['webhooks', i, 'url'], 'webhook_url_invalid', `webhooks[${i}].url: '${w.url}' is not an http:// or https:// URL with a host (and no user or password)`));
+        ok = false;
+      }
+    }
+    if (!env) return;
+    for (const key of ['secretEnv', 'secretEnvPrevious'] as const) {
+      const name = w[key];
+      if (typeof name !== 'string') continue;
+      const value = env[name];
+      if (value === undefined || value === '') {
+        out.push(diag(src, ['webhooks', i, key], 'webhook_secret_missing', `webhooks[${i}].${key}: the environment variable ${name} is not set`));
+        ok = false;
+        continue;
+      }
+      const problem = secretProblem(value);
+      if (problem) {
+        // Never the value itself: it may be a real secret written wrongly.
+        out.push(diag(src, ['webhooks', i, key], 'webhook_secret_invalid', `webhooks[${i}].${key}: the environment variable ${name} ${problem}`));
+        ok = false;
+      }
+    }
+  });
+  return ok;
 }
 
 function compilePolicyValues(doc: StorePolicyDocument): StorePolicy {

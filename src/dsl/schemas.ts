@@ -291,6 +291,8 @@ const PATTERN_HINTS: Record<string, string> = {
   '^\\$(\\.[A-Za-z_][A-Za-z0-9_]*|\\[[0-9]+\\])*$': 'must be a simple JSONPath such as $.subtotal, $.tier or $.items[0]',
   '^\\d{4}-\\d{2}-\\d{2}[T ]\\d{2}:\\d{2}(:\\d{2}(\\.\\d{1,9})?)?(Z|z|[+-]\\d{2}:\\d{2})?$':
     'must be a date-time such as 2026-04-20T16:30:00-07:00 (without an offset: store time)',
+  '^[Hh][Tt][Tt][Pp][Ss]?://': 'must be an http:// or https:// URL',
+  '^[A-Za-z_][A-Za-z0-9_]{0,127}$': 'must be the name of an environment variable (letters, digits and underscores, not starting with a digit)',
 };
 
 /** Every pattern the schemas use, for the test that none is ever printed raw. */

@@ -9,13 +9,19 @@
 // the schema (a time of day, an environment variable) report located diagnostics from compile.ts.
 
 import type { StorePolicyDocument } from '../domain/types.js';
+import type { EventType, WebhookSubscription } from '../events/types.js';
 
 /** The store policy's operational settings with defaults applied (not hashed into rulesetVersion). */
 export interface StoreSettings {
   editor: EditorSettings;
   abuse: AbuseSettings;
   cleanup: CleanupSettings;
+  /** Webhook subscriptions (issue 15), in document order; secrets are named, never written here. */
+  webhooks: WebhookSubscription[];
 }
+
+/** Default `webhooks[].expireMinutes`: a POS reward triggered later than this is useless at the counter. */
+export const DEFAULT_EXPIRE_MINUTES = 15;
 
 export interface EditorSettings {
   /** Saving a rule file in the editor reloads the served ruleset (default false: a save is a file for review). */
@@ -93,6 +99,14 @@ export function compileSettings(doc: Partial<StorePolicyDocument> | null): Store
       graceDays: int(doc?.cleanup?.graceDays, DEFAULT_CLEANUP.graceDays),
       daily: typeof doc?.cleanup?.daily === 'string' ? doc.cleanup.daily : null,
     },
+    webhooks: (doc?.webhooks ?? []).map((w) => ({
+      url: w.url,
+      // Each type once, in a fixed order, whatever the document's order.
+      events: [...new Set(w.events)].sort() as EventType[],
+      secretEnv: w.secretEnv,
+      secretEnvPrevious: w.secretEnvPrevious ?? null,
+      expireMinutes: w.expireMinutes ?? DEFAULT_EXPIRE_MINUTES,
+    })),
   };
 }
 

@@ -30,8 +30,14 @@ export type LoadOutcome =
   | { ok: true; ruleset: ServedRuleset }
   | { ok: false; message: string; diagnostics: Diagnostic[] };
 
-/** Reads and compiles a rules directory; never throws for bad rules or an unreadable directory. */
-export async function loadServedRuleset(dir: string, displayDir: string = dir): Promise<LoadOutcome> {
+/** The environment a served ruleset's webhook secrets are checked against (see CompileOptions.env). */
+export type ServeEnv = Readonly<Record<string, string | undefined>>;
+
+/**
+ * Reads and compiles a rules directory; never throws for bad rules or an unreadable directory.
+ * With `env`, every webhook secret the store policy names must be set there and well formed.
+ */
+export async function loadServedRuleset(dir: string, displayDir: string = dir, env?: ServeEnv): Promise<LoadOutcome> {
   let sources: LoadedSources;
   try {
     sources = await readRulesDir(dir, displayDir);
@@ -39,7 +45,7 @@ export async function loadServedRuleset(dir: string, displayDir: string = dir): 
     if (err instanceof RulesDirError) return { ok: false, message: err.message, diagnostics: [] };
     throw err;
   }
-  const result = compileWithNode(sources);
+  const result = compileWithNode(sources, env ? { env } : {});
   if (!result.ruleset) {
     const errors = result.diagnostics.filter((d) => d.severity === 'error').length;
     return { ok: false, message: `the rules in ${displayDir} have ${errors} error(s)`, diagnostics: result.diagnostics };
@@ -73,7 +79,10 @@ export class RulesetHolder {
   #queue: Promise<unknown> = Promise.resolve();
   readonly #listeners: ((r: ServedRuleset) => void)[] = [];
 
-  constructor(initial: ServedRuleset | null, readonly source: { dir: string; displayDir: string } | null = initial && { dir: initial.dir, displayDir: initial.displayDir }) {
+  constructor(
+    initial: ServedRuleset | null,
+    readonly source: { dir: string; displayDir: string; env?: ServeEnv } | null = initial && { dir: initial.dir, displayDir: initial.displayDir },
+  ) {
     this.#current = initial;
   }
 
@@ -95,7 +104,7 @@ export class RulesetHolder {
   reload(): Promise<LoadOutcome> {
     const run = async (): Promise<LoadOutcome> => {
       if (!this.source) return { ok: false, message: 'no rules directory to reload from', diagnostics: [] };
-      const outcome = await loadServedRuleset(this.source.dir, this.source.displayDir);
+      const outcome = await loadServedRuleset(this.source.dir, this.source.displayDir, this.source.env);
       if (outcome.ok) this.swap(outcome.ruleset);
       return outcome;
     };

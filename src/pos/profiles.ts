@@ -34,9 +34,19 @@ export interface ModeCapabilities {
    * the discount), which cannot be capped at what is left of a partly used budget.
    */
   budget: boolean;
+  /**
+   * The POS webhook events its applied discounts emit (issue 15): a trigger-reward POS gets
+   * pos.reward.trigger when a redemption commits and pos.reward.reverse when it is voided, so the
+   * reward is applied (and taken back) in the POS through its discount ID. The other modes get none:
+   * their discount is applied by the integrator from the response. redemption.* go to every store.
+   */
+  rewardEvents: readonly PosRewardEvent[];
   /** One line for docs and the POS sheet. */
   summary: string;
 }
+
+/** The webhook event types that carry a POS reward (src/events/types.ts). */
+export type PosRewardEvent = 'pos.reward.trigger' | 'pos.reward.reverse';
 
 export const MODE_CAPABILITIES: Record<PosMode, ModeCapabilities> = {
   mirror: {
@@ -47,6 +57,7 @@ export const MODE_CAPABILITIES: Record<PosMode, ModeCapabilities> = {
     cartLevel: true,
     selectors: ['brands', 'vendors', 'tags', 'exclude'],
     budget: false,
+    rewardEvents: [],
     summary: 'created in both places and linked by the POS discount ID',
   },
   'trigger-reward': {
@@ -57,6 +68,7 @@ export const MODE_CAPABILITIES: Record<PosMode, ModeCapabilities> = {
     cartLevel: true,
     selectors: ['brands', 'vendors', 'tags'],
     budget: false,
+    rewardEvents: ['pos.reward.trigger', 'pos.reward.reverse'],
     summary: 'created in the POS; the engine triggers it at redemption through its ID',
   },
   'static-only': {
@@ -67,6 +79,7 @@ export const MODE_CAPABILITIES: Record<PosMode, ModeCapabilities> = {
     cartLevel: false,
     selectors: [],
     budget: true,
+    rewardEvents: [],
     summary: 'only static $ off and % off, no cart-level requirements; the engine sends the amount',
   },
   'mirror-no-redemption': {
@@ -77,6 +90,7 @@ export const MODE_CAPABILITIES: Record<PosMode, ModeCapabilities> = {
     cartLevel: true,
     selectors: ['brands', 'vendors', 'tags', 'exclude'],
     budget: true,
+    rewardEvents: [],
     summary: "exists in both, not redeemed in the POS; the engine's record is the redemption",
   },
   'engine-only': {
@@ -87,6 +101,7 @@ export const MODE_CAPABILITIES: Record<PosMode, ModeCapabilities> = {
     cartLevel: true,
     selectors: ['brands', 'vendors', 'tags', 'exclude'],
     budget: true,
+    rewardEvents: [],
     summary: 'managed only here: static $ off and % off; the engine sends the amount',
   },
 };
@@ -122,6 +137,12 @@ export const NO_POS = 'none';
 
 export function findProfile(id: string): PosProfile | null {
   return POS_PROFILES.find((p) => p.id === id) ?? null;
+}
+
+/** The POS reward events a store with this profile emits (none for `none` or an unknown id). */
+export function posRewardEvents(profileId: string): readonly PosRewardEvent[] {
+  const profile = findProfile(profileId);
+  return profile ? MODE_CAPABILITIES[profile.mode].rewardEvents : [];
 }
 
 export function knownProfileIds(): string[] {

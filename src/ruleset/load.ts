@@ -185,7 +185,7 @@ export class RulesetLoader {
   /** The compile stages on given sources, with the cache (no file system access). */
   compile(input: { store: RuleSource | null; storePath?: string; rules: RuleSource[] }): CompileResult {
     const options = this.options;
-    const store = compileStorePolicy(input.store, input.storePath ?? 'store.yaml');
+    const store = compileStorePolicy(input.store, input.storePath ?? 'store.yaml', options);
     // Everything a file's own result depends on besides its path and text.
     const key = JSON.stringify([store.effective, options.posChecks !== false, options.posIdChecks !== false, options.parser ?? 'fast']);
     if (key !== this.cacheKey) {

@@ -157,3 +157,15 @@ describe('POS sheet and the selectors', () => {
     expect(posSheetCsv(sheet).split('\n')[0]).not.toContain('funding');
   });
 });
+
+describe('POS reward webhooks (issue 15)', () => {
+  it('Flowhub, Blaze, Flourish and Treez get pos.reward.trigger and pos.reward.reverse; no other profile does', async () => {
+    const { posRewardEvents } = await import('../../src/pos/profiles.js');
+    const getting = POS_PROFILES.filter((p) => posRewardEvents(p.id).length > 0).map((p) => p.id);
+    expect(getting).toEqual(['flowhub', 'blaze', 'flourish', 'treez']);
+    expect(posRewardEvents('treez')).toEqual(['pos.reward.trigger', 'pos.reward.reverse']);
+    expect(posRewardEvents('none')).toEqual([]);
+    // The events follow the action the response carries (what the event builder selects on).
+    for (const m of POS_MODES) expect(MODE_CAPABILITIES[m].rewardEvents.length > 0).toBe(MODE_CAPABILITIES[m].action === 'trigger-reward');
+  });
+});
