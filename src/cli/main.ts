@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { suggest } from '../dsl/schemas.js';
 import { compileCommand } from './compile.js';
+import { diffCommand } from './diff.js';
 import { evaluateCommand } from './evaluate.js';
 import { fmtCommand } from './fmt.js';
 import { posSheetCommand } from './pos-sheet.js';
@@ -30,6 +31,11 @@ Commands:
                                             list the discounts to create or check in the store's POS
   serve [--rules DIR] [--db PATH|URL] [--port N] [--host H]
                                             run the HTTP service (see docs/operations.md)
+  diff [--base REV] [--rules DIR] [--carts DIR] [--db PATH|URL --days N] [--format text|markdown|json]
+       [--fail-on errors|pos|money:<percent>]...
+                                            review the rules against git revision REV (default HEAD):
+                                            what changed, diagnostics, POS sheet, money on carts
+                                            (see docs/review.md)
 
   --version                                 print the version
   --help                                    print this help
@@ -37,7 +43,7 @@ Commands:
 The rules directory defaults to rules/. Exit codes: 0 ok, 1 check failed, 2 bad input or usage.
 `;
 
-type Options = Record<string, { type: 'string' | 'boolean'; short?: string }>;
+type Options = Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }>;
 
 const COMMANDS: Record<string, { options: Options; run: (args: { values: Record<string, any>; positionals: string[] }, io: CliIO) => Promise<number> }> = {
   validate: { options: { json: { type: 'boolean' } }, run: validateCommand },
@@ -46,6 +52,18 @@ const COMMANDS: Record<string, { options: Options; run: (args: { values: Record<
   evaluate: { options: { rules: { type: 'string' }, usage: { type: 'string' } }, run: evaluateCommand },
   compile: { options: { rules: { type: 'string' } }, run: compileCommand },
   'pos-sheet': { options: { rules: { type: 'string' }, format: { type: 'string' } }, run: posSheetCommand },
+  diff: {
+    options: {
+      base: { type: 'string' },
+      rules: { type: 'string' },
+      carts: { type: 'string' },
+      db: { type: 'string' },
+      days: { type: 'string' },
+      format: { type: 'string' },
+      'fail-on': { type: 'string', multiple: true },
+    },
+    run: diffCommand,
+  },
   serve: { options: { rules: { type: 'string' }, db: { type: 'string' }, port: { type: 'string' }, host: { type: 'string' } }, run: serveCommand },
 };
 
