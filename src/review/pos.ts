@@ -64,6 +64,19 @@ export function diffPosSheets(base: PosSheet, head: PosSheet, renamed: ReadonlyM
   return { system: { before: system(base), after: system(head) }, integrated: base.pos.mode !== null || head.pos.mode !== null, rows };
 }
 
+const ORDER_FREE = new Set<string>(['appliesTo', 'customer']);
+
+/** `categories: b a; except tags: y x` with each list's items sorted. */
+function unordered(cell: string): string {
+  return cell
+    .split('; ')
+    .map((part) => part.split(', ').map((list) => {
+      const colon = list.indexOf(': ');
+      return colon < 0 ? list : `${list.slice(0, colon + 2)}${list.slice(colon + 2).split(' ').sort().join(' ')}`;
+    }).join(', '))
+    .join('; ');
+}
+
 /** A row the POS holds nothing for: no integration, or a mode where the engine sends the amount. */
 function noPos(r: PosSheetRow): boolean {
   return r.posAction.startsWith('nothing') || r.posAction.startsWith('none');
@@ -86,7 +99,8 @@ function changedColumns(b: PosSheetRow, h: PosSheetRow): FieldChange[] {
   for (const c of [...POS_SHEET_COLUMNS, 'funding' as const]) {
     const x = text(b[c]);
     const y = text(h[c]);
-    if (x !== y) out.push({ field: c, before: x, after: y });
+    // The order of a selector's or a customer's lists never changes what the POS must hold.
+    if (x !== y && !(ORDER_FREE.has(c) && unordered(x) === unordered(y))) out.push({ field: c, before: x, after: y });
   }
   return out;
 }

@@ -170,12 +170,14 @@ export async function readRulesAtRevision(
 ): Promise<GitRulesSnapshot> {
   const revision = await resolveRevision(cwd, rev);
   const repoPath = await repoPathOf(dir, revision);
-  const root = await lsTree(cwd, revision.commit, repoPath);
-  const testsTree = root?.some((e) => e.name === 'tests' && e.type === 'tree') ? await lsTree(cwd, revision.commit, joinPosix(repoPath, 'tests')) : null;
+  // From the top level: in a subdirectory, ls-tree would list only what is under it.
+  const top = revision.toplevel;
+  const root = await lsTree(top, revision.commit, repoPath);
+  const testsTree = root?.some((e) => e.name === 'tests' && e.type === 'tree') ? await lsTree(top, revision.commit, joinPosix(repoPath, 'tests')) : null;
   const ruleEntries = files(root, (n) => RULE_FILE.test(n) && n !== STORE_FILE);
   const storeEntry = files(root, (n) => n === STORE_FILE)[0] ?? null;
   const testEntries = files(testsTree, testFile);
-  const blobs = await readBlobs(cwd, [...ruleEntries, ...(storeEntry ? [storeEntry] : []), ...testEntries].map((e) => e.object));
+  const blobs = await readBlobs(top, [...ruleEntries, ...(storeEntry ? [storeEntry] : []), ...testEntries].map((e) => e.object));
   // The same joins as readRulesDir, so both sides name a file alike.
   const display = (name: string) => join(displayDir, name);
   const storePath = display(STORE_FILE);
