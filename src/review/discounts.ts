@@ -166,8 +166,11 @@ export function fieldChanges(b: CompiledDiscount, h: CompiledDiscount, sides: { 
   return out;
 }
 
+/** The eligibility checks, lists of plain values sorted: an `in` list's order never changes a result. */
 function eligibility(d: CompiledDiscount): string {
-  return JSON.stringify(d.rule.conditions);
+  return JSON.stringify(d.rule.conditions, (_key, v: unknown) =>
+    Array.isArray(v) && v.every((x) => x === null || typeof x !== 'object') ? [...v].sort((a, b) => cmp(String(a), String(b))) : v,
+  );
 }
 
 /** A discount's terms, one phrase each, for an added or removed discount. */
@@ -337,7 +340,8 @@ function condition(c: EngineCondition): string {
   if ('any' in c) return `any(${c.any.map(condition).join(', ')})`;
   if ('not' in c) return `not(${condition(c.not)})`;
   const path = c.path && c.path !== '$' ? c.path.replace(/^\$/, '') : '';
-  return `${c.fact}${path} ${c.operator} ${JSON.stringify(c.value)}`;
+  const value = (c.operator === 'in' || c.operator === 'notIn') && Array.isArray(c.value) ? [...c.value].sort((a, b) => cmp(String(a), String(b))) : c.value;
+  return `${c.fact}${path} ${c.operator} ${JSON.stringify(value)}`;
 }
 
 // ---------------------------------------------------------------------------
