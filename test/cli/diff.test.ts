@@ -363,3 +363,33 @@ describe('the gate and its arithmetic', () => {
     expect(share(5, 0)).toBe('from 0');
   });
 });
+
+describe('discounts diff --format markdown stays a comment', () => {
+  it('hundreds of changes: within a few hundred lines, the largest first, the rest counted', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'discounts-diff-big-'));
+    const g = (...args: string[]) => execFileSync('git', ['-c', 'user.name=T', '-c', 'user.email=t@example.com', '-c', 'commit.gpgsign=false', ...args], { cwd: dir });
+    g('init', '-q');
+    mkdirSync(join(dir, 'rules/carts'), { recursive: true });
+    writeFileSync(join(dir, 'rules/store.yaml', ), 'store: s\ntimezone: UTC\ncurrency: USD\n');
+    for (let i = 0; i < 200; i++) {
+      writeFileSync(join(dir, `rules/c${i}.yaml`), `id: c${i}\nname: C${i}\ntype: percentage\nvalue: 10\nappliesTo: { categories: [cat${i}] }\nstackable: true\n`);
+      writeFileSync(join(dir, `rules/carts/cart${String(i).padStart(3, '0')}.json`), cart([{ id: 'l', productId: 'p', category: `cat${i}`, unitPrice: 1000 * (i + 1), quantity: 1 }]));
+    }
+    g('add', '-A');
+    g('commit', '-q', '-m', 'base');
+    for (let i = 0; i < 200; i++) writeFileSync(join(dir, `rules/c${i}.yaml`), `id: c${i}\nname: C${i}\ntype: percentage\nvalue: 20\nappliesTo: { categories: [cat${i}] }\nstackable: true\n`);
+    for (let i = 0; i < 150; i++) writeFileSync(join(dir, `rules/n${i}.yaml`), `id: n${i}\nname: N${i}\ntype: fixed\nvalue: 1\n`);
+    const r = await run(['diff', '--format', 'markdown'], { cwd: dir });
+    expect(r.code).toBe(0);
+    const lines = r.stdout.split('\n');
+    expect(lines.length).toBeLessThanOrEqual(400);
+    // The discount that moved the most money (c199: 10% more of $2,000.00) comes first.
+    expect(r.stdout.indexOf('**changed** `c199`')).toBeLessThan(r.stdout.indexOf('**changed** `c198`'));
+    expect(r.stdout).toMatch(/…and \d+ more discount change\(s\)/);
+    expect(r.stdout).toMatch(/…and \d+ more changed cart\(s\)/);
+    expect(r.stdout).toContain('### Money impact on carts: 200 of 200 change');
+    const json = JSON.parse((await run(['diff', '--format', 'json'], { cwd: dir })).stdout);
+    expect(json.discounts).toHaveLength(350);
+    rmSync(dir, { recursive: true, force: true });
+  });
+});
