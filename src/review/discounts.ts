@@ -94,8 +94,8 @@ export function diffDiscounts(
 function identity(d: CompiledDiscount): string {
   const { id: _id, source: _source, rule, ...rest } = d;
   const { name: _name, event: _event, ...ruleRest } = rule;
-  // The checks name the discount in their params; take the id out of them too.
-  return JSON.stringify({ ...rest, rule: ruleRest }).split(JSON.stringify(d.id)).join('"\u0000"');
+  // The checks name the discount in their params (discountId); take the id out of them too.
+  return JSON.stringify({ ...rest, rule: ruleRest }, (key, v: unknown) => (key === 'discountId' && v === d.id ? null : v));
 }
 
 /** The fields of a compiled discount this module phrases; any other field is compared as JSON. */
