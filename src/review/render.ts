@@ -151,7 +151,7 @@ function discountLines(d: DiscountChange): string[] {
 
 function replayLines(r: Review): string[] {
   const p = r.replay;
-  if (!p) return ['Replay: not run (give --db to re-price the stored redemptions)'];
+  if (!p) return [r.replayNotRun ? `Replay: not run: ${r.replayNotRun}` : 'Replay: not run (give --db to re-price the stored redemptions)'];
   const f = moneyOf(r);
   const out = [
     `Replay of the last ${p.days} day(s) (${p.from} to ${p.to}): ${p.changed} of ${p.transactions} transaction(s) change; discount given ${f(p.discountBefore)} -> ${f(p.discountAfter)} (${signed(r, p.discountAfter - p.discountBefore)})`,
@@ -301,7 +301,7 @@ function markdown(r: Review): string {
 
   out.push('### Replay', '');
   const p = r.replay;
-  if (!p) out.push('Not run (`--db` re-prices the stored redemptions of the last days with both rulesets).');
+  if (!p) out.push(r.replayNotRun ? `Not run: ${escapeInline(r.replayNotRun)}.` : 'Not run (`--db` re-prices the stored redemptions of the last days with both rulesets).');
   else {
     out.push(
       `Last ${p.days} day(s) (${p.from} to ${p.to}): ${p.changed} of ${p.transactions} transaction(s) change; discount given ${f(p.discountBefore)} → ${f(p.discountAfter)} (${signed(r, p.discountAfter - p.discountBefore)}).`,

@@ -45,7 +45,11 @@ export interface ReviewInput {
   check: MoneyInput['check'];
   gate: GateRule[];
   replay?: ReplayImpact | null;
+  /** Why the replay did not run when it was asked for (a side's rules have errors). */
+  replayNotRun?: string | null;
   options?: CompileOptions;
+  /** Both sides already compiled by compileSide (the CLI compiles first when it replays). */
+  compiled?: { base: CompiledSide; head: CompiledSide };
 }
 
 export interface SideSummary {
@@ -92,10 +96,12 @@ export interface Review {
   money: MoneyImpact;
   unpriced: { label: string; reason: string }[];
   replay: ReplayImpact | null;
+  /** Set when --db was given and the replay could not run, with why. */
+  replayNotRun: string | null;
   gate: GateResult[];
 }
 
-interface CompiledSide {
+export interface CompiledSide {
   diagnostics: Diagnostic[];
   /** The ruleset to price and sheet with (POS ID checks off, as the POS sheet does), or null. */
   ruleset: CompiledRuleset | null;
@@ -109,7 +115,8 @@ interface CompiledSide {
   settings: unknown;
 }
 
-function compileSide(side: ReviewSideInput, options: CompileOptions): CompiledSide {
+/** One side compiled: diagnostics, the ruleset to price with, the discounts to compare. */
+export function compileSide(side: ReviewSideInput, options: CompileOptions = {}): CompiledSide {
   const full = compileRuleset(side.sources, options);
   const diagnostics = [...full.diagnostics, ...side.testDiagnostics];
   let ruleset = full.ruleset;
@@ -147,8 +154,8 @@ function compileSide(side: ReviewSideInput, options: CompileOptions): CompiledSi
 
 export function buildReview(input: ReviewInput): Review {
   const options = input.options ?? {};
-  const b = compileSide(input.base, options);
-  const h = compileSide(input.head, options);
+  const b = input.compiled?.base ?? compileSide(input.base, options);
+  const h = input.compiled?.head ?? compileSide(input.head, options);
   // A file broken on one side: its discount is neither added nor removed, just not compared.
   const notCompared = [...new Set([...b.broken, ...h.broken])].sort();
   const skip = new Set(notCompared);
@@ -199,6 +206,7 @@ export function buildReview(input: ReviewInput): Review {
     money,
     unpriced: input.unpriced,
     replay: input.replay ?? null,
+    replayNotRun: input.replayNotRun ?? null,
   };
   return { ...review, gate: evaluateGate(input.gate, review) };
 }
