@@ -1,6 +1,8 @@
 // The --fail-on gate of `discounts diff`: `errors` (new errors), `pos` (any POS change), and
-// `money:<percent>` (any priced cart's total changes by more than that share of its total
-// before). Several rules may be given; the gate fails when one holds. Pure.
+// `money:<percent>` (any sample cart's total changes by more than that share of its total
+// before; the sample carts of rules/carts or --carts, as the issue words it: the rule-test cases
+// have their own verdict, the rule tests the new rules fail). Several rules may be given; the
+// gate fails when one holds. Pure.
 
 import { decimalToScaled, mulDivHalfUp } from '../domain/money.js';
 import type { Review } from './review.js';
@@ -64,11 +66,11 @@ export function evaluateGate(rules: readonly GateRule[], review: Omit<Review, 'g
     const m = review.money;
     if (m.notPriced) return { rule, holds: true, because: `carts not priced: ${m.notPriced}` };
     // |after - before| / before > bps / 10000, in integers; a cart whose total was 0 changes by any change at all.
-    const over = m.carts.filter((c) => Math.abs(c.delta) * 10000 > r.bps * c.before.total || (c.before.total === 0 && c.delta !== 0));
+    const over = m.carts.filter((c) => c.kind === 'cart' && (Math.abs(c.delta) * 10000 > r.bps * c.before.total || (c.before.total === 0 && c.delta !== 0)));
     return {
       rule,
       holds: over.length > 0,
-      because: over.length ? `${over.length} cart(s) change by more than ${r.percent}%, largest: ${over[0].label} (${share(over[0].delta, over[0].before.total)})` : `no cart changes by more than ${r.percent}%`,
+      because: over.length ? `${over.length} sample cart(s) change by more than ${r.percent}%, largest: ${over[0].label} (${share(over[0].delta, over[0].before.total)})` : `no sample cart changes by more than ${r.percent}%`,
     };
   });
 }

@@ -7,7 +7,7 @@ import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseGate, share } from '../../src/review/gate.js';
+import { evaluateGate, parseGate, share } from '../../src/review/gate.js';
 import { run } from './helpers.js';
 
 let repo: string;
@@ -162,7 +162,8 @@ describe('discounts diff on a git repository', () => {
     expect(JSON.parse(errors.stdout).gate).toEqual([{ rule: 'errors', holds: false, because: 'no new errors' }]);
     const gated = await run(['diff', '--fail-on', 'money:5', '--format', 'markdown'], { cwd: repo });
     expect(gated.code).toBe(1);
-    expect(gated.stdout).toContain('**Gate failed**: `money:5` (3 cart(s) change by more than 5%, largest: rules/carts/big.json (-19.23%))');
+    // Sample carts only (big -19.23%, small -6.25%): the rule-test case has its own verdict above.
+    expect(gated.stdout).toContain('**Gate failed**: `money:5` (2 sample cart(s) change by more than 5%, largest: rules/carts/big.json (-19.23%))');
     write('rules/tests/flower.test.yaml', "- name: one flower\n  at: 2026-11-20T12:00:00\n  lines:\n    - { id: f, productId: og-kush, category: flower, unitPrice: 3500, quantity: 1 }\n  expect:\n    discountTotal: 875\n");
     expect((await diff()).data.money.failingTests).toEqual([]);
     commit('flower 25%, uncapped, into January, pre-rolls too');
@@ -355,6 +356,16 @@ describe('the gate and its arithmetic', () => {
   it('parses several rules, comma-separated or repeated', () => {
     expect(parseGate(['errors,pos', 'money:2.5'])).toEqual({ ok: true, rules: [{ kind: 'errors' }, { kind: 'pos' }, { kind: 'money', percent: '2.5', bps: 250 }] });
     expect(parseGate(['money:1.234']).ok).toBe(false);
+  });
+  it('money:<percent> is about the sample carts; a rule-test case has its own verdict', () => {
+    const review = (kind: 'cart' | 'test', delta: number, before: number) =>
+      ({ money: { notPriced: null, carts: [{ kind, label: 'x', delta, before: { total: before } }] } }) as unknown as Parameters<typeof evaluateGate>[1];
+    const money = (percent: string) => (parseGate([`money:${percent}`]) as { rules: Parameters<typeof evaluateGate>[0] }).rules;
+    expect(evaluateGate(money('1'), review('test', -500, 1000))[0].holds).toBe(false);
+    expect(evaluateGate(money('1'), review('cart', -500, 1000))[0].holds).toBe(true);
+    expect(evaluateGate(money('50'), review('cart', -500, 1000))[0].holds).toBe(false);
+    expect(evaluateGate(money('49.99'), review('cart', 500, 1000))[0].holds).toBe(true);
+    expect(evaluateGate(money('1000'), review('cart', 1, 0))[0].holds).toBe(true);
   });
   it('shares are signed, half-up to 0.01%', () => {
     expect(share(-625, 10000)).toBe('-6.25%');
