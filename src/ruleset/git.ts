@@ -5,7 +5,7 @@
 
 import { execFile, spawn } from 'node:child_process';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
-import { realpath } from 'node:fs/promises';
+import { realpath, stat } from 'node:fs/promises';
 import { STORE_FILE, RULE_FILE, type LoadedSources } from './load.js';
 import type { RuleSource } from '../dsl/compile.js';
 
@@ -168,8 +168,12 @@ export async function readRulesAtRevision(
   rev: string,
   testFile: (name: string) => boolean,
 ): Promise<GitRulesSnapshot> {
-  const revision = await resolveRevision(cwd, rev);
-  const repoPath = await repoPathOf(dir, revision);
+  // Git runs in the rules directory when it exists (so an absolute --rules in another repository
+  // than the current directory's works, and --show-prefix is its path); else in cwd.
+  const abs = resolve(cwd, dir);
+  const inDir = await isDir(abs);
+  const revision = await resolveRevision(inDir ? abs : cwd, rev);
+  const repoPath = inDir ? posix(revision.prefix) : await repoPathOf(dir, revision);
   // From the top level: in a subdirectory, ls-tree would list only what is under it.
   const top = revision.toplevel;
   const root = await lsTree(top, revision.commit, repoPath);
@@ -192,6 +196,13 @@ export async function readRulesAtRevision(
     },
     tests: testEntries.map((e) => ({ path: join(displayDir, 'tests', e.name), text: blobs.get(e.object)! })),
   };
+}
+
+async function isDir(path: string): Promise<boolean> {
+  return stat(path).then(
+    (s) => s.isDirectory(),
+    () => false,
+  );
 }
 
 function firstLine(text: string): string {

@@ -404,3 +404,14 @@ describe('discounts diff --format markdown stays a comment', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 });
+
+describe('discounts diff: where git runs', () => {
+  it('an absolute --rules in a repository, from a directory outside it', async () => {
+    const outside = mkdtempSync(join(tmpdir(), 'discounts-outside-'));
+    const r = await run(['diff', '--rules', join(repo, 'rules'), '--format', 'json'], { cwd: outside });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).base.commit).toBe(git('rev-parse', 'HEAD').trim());
+    rmSync(outside, { recursive: true, force: true });
+  });
+});
