@@ -148,7 +148,8 @@ export function fieldChanges(b: CompiledDiscount, h: CompiledDiscount, sides: { 
   if (b.action.type === 'bogo' && h.action.type === 'bogo') {
     push('bogo.buy', String(b.action.buy), String(h.action.buy));
     push('bogo.get', String(b.action.get), String(h.action.get));
-    push('bogo.percentOff', pct(b.action.percentOffBps), pct(h.action.percentOffBps));
+    if (b.action.amountOff === undefined && h.action.amountOff === undefined) push('bogo.percentOff', pct(b.action.percentOffBps), pct(h.action.percentOffBps));
+    else push('bogo.amountOff', b.action.amountOff === undefined ? `none (${pct(b.action.percentOffBps)} off)` : mb(b.action.amountOff), h.action.amountOff === undefined ? `none (${pct(h.action.percentOffBps)} off)` : mh(h.action.amountOff));
     push('bogo.maxApplications', count(b.action.maxApplications), count(h.action.maxApplications));
     out.push(...selectorChanges('bogo.rewardAppliesTo', b.action.rewardAppliesTo, h.action.rewardAppliesTo));
   }
@@ -229,12 +230,28 @@ function funding(f: CompiledDiscount['funding']): string {
   return f ? `${f.vendor} ${pct(f.percentBps)}` : 'none';
 }
 
-/** `20%`, `$5.00`, `buy 2 get 1 free`; the value a merchandiser sets, per type. */
+/**
+ * The value a merchandiser sets, per type: `20%`, `$5.00`, `$1.00 off each (max 4 units)`, tiers
+ * `3+ units: 10%, 5+ units: 15%`, `set price $5.00`, `any 3 for $25.00`, `buy 2 get 1 free`.
+ */
 function value(d: CompiledDiscount, m: (n: number | null) => string): string {
   const a = d.action;
+  const units = (n: number | null | undefined) => (n == null ? '' : ` (max ${n} unit${n === 1 ? '' : 's'})`);
+  if ((a.type === 'percentage' || a.type === 'fixed') && a.tiers) {
+    const t = a.tiers;
+    const each = a.type === 'fixed' && a.perUnit ? ' off each' : '';
+    const v = (x: number) => (a.type === 'percentage' ? pct(x) : `${m(x)}${each}`);
+    const from = (min: number) => (t.kind === 'quantity' ? `${min}+ units` : `${m(min)}+`);
+    return `tiers ${t.tiers.map((x) => `${from(x.min)}: ${v(x.value)}`).join(', ')}${a.type === 'fixed' ? units(a.maxUnits) : ''}`;
+  }
   if (a.type === 'percentage') return pct(a.rateBps);
-  if (a.type === 'fixed') return m(a.amount);
-  if (a.type === 'bogo') return `buy ${a.buy} get ${a.get} ${a.percentOffBps === 10000 ? 'free' : `${pct(a.percentOffBps)} off`}`;
+  if (a.type === 'fixed') return a.perUnit ? `${m(a.amount)} off each${units(a.maxUnits)}` : m(a.amount);
+  if (a.type === 'price') return `set price ${m(a.price)}${units(a.maxUnits)}`;
+  if (a.type === 'bundle') return `any ${a.quantity} for ${m(a.price)}${a.maxApplications !== null ? ` (max ${a.maxApplications}x)` : ''}`;
+  if (a.type === 'bogo') {
+    const reward = a.amountOff !== undefined ? `${m(a.amountOff)} off` : a.percentOffBps === 10000 ? 'free' : `${pct(a.percentOffBps)} off`;
+    return `buy ${a.buy} get ${a.get} ${reward}`;
+  }
   return json(a);
 }
 

@@ -75,6 +75,21 @@ describe('field phrases', () => {
   });
 });
 
+describe('the pricing types of issue 14', () => {
+  it('tiers, per unit, set price, bundle, bogo amountOff', () => {
+    const tiers = (v: number) => `id: x\nname: X\ntype: fixed\ntiers:\n  - { minSubtotal: 100, value: 15 }\n  - { minSubtotal: 200, value: ${v} }\n`;
+    expect(changes(tiers(40), tiers(45))).toEqual(['value: tiers $100.00+: $15.00, $200.00+: $40.00 -> tiers $100.00+: $15.00, $200.00+: $45.00']);
+    expect(changes('id: x\nname: X\ntype: fixed\nvalue: 1\n', 'id: x\nname: X\ntype: fixed\nvalue: 1\nper: unit\nmaxUnits: 4\n')).toEqual(['value: $1.00 -> $1.00 off each (max 4 units)']);
+    expect(changes('id: x\nname: X\ntype: price\nvalue: 5\nappliesTo: { categories: [pre-rolls] }\n', 'id: x\nname: X\ntype: price\nvalue: 4.5\nappliesTo: { categories: [pre-rolls] }\n')).toEqual([
+      'value: set price $5.00 -> set price $4.50',
+    ]);
+    const bundle = (q: number) => `id: x\nname: X\ntype: bundle\nbundle: { quantity: ${q}, price: 25 }\nappliesTo: { categories: [edibles] }\n`;
+    expect(changes(bundle(3), bundle(4))).toEqual(['value: any 3 for $25.00 -> any 4 for $25.00']);
+    const bogo = (b: string) => `id: x\nname: X\ntype: bogo\nappliesTo: { categories: [edibles] }\nbogo: { buy: 2, get: 1${b} }\n`;
+    expect(changes(bogo(''), bogo(', amountOff: 3'))).toEqual(['value: buy 2 get 1 free -> buy 2 get 1 $3.00 off', 'bogo.amountOff: none (100% off) -> $3.00']);
+  });
+});
+
 describe('kinds', () => {
   it('added, removed, renamed (same content under a new id), paused, resumed; the same id in two kinds never', () => {
     const b = compile({ a: 'id: a\nname: A\ntype: percentage\nvalue: 10\n', old: 'id: old\nname: O\ntype: fixed\nvalue: 5\nusageLimit: 9\n', p: 'id: p\nname: P\ntype: percentage\nvalue: 5\n' });
