@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import { suggest } from '../dsl/schemas.js';
 import { cleanupCommand } from './cleanup.js';
 import { compileCommand } from './compile.js';
+import { diffCommand } from './diff.js';
 import { evaluateCommand } from './evaluate.js';
 import { fmtCommand } from './fmt.js';
 import { posSheetCommand } from './pos-sheet.js';
@@ -41,6 +42,11 @@ Commands:
   report [--rules DIR] [--db PATH|URL] [--from DATE] [--to DATE] [--format table|csv|json] [--section S]
                                             discounts used, given, sales, per day and vendor funding from the
                                             ledger over [from, to) (store-local dates; default the last 30 days)
+  diff [--base REV] [--rules DIR] [--carts DIR] [--db PATH|URL --days N] [--format text|markdown|json]
+       [--fail-on errors|pos|money:<percent>]...
+                                            review the rules against git revision REV (default HEAD):
+                                            what changed, diagnostics, POS sheet, money on carts
+                                            (see docs/review.md)
 
   --version                                 print the version
   --help                                    print this help
@@ -48,7 +54,7 @@ Commands:
 The rules directory defaults to rules/. Exit codes: 0 ok, 1 check failed, 2 bad input or usage.
 `;
 
-type Options = Record<string, { type: 'string' | 'boolean'; short?: string }>;
+type Options = Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }>;
 
 const COMMANDS: Record<string, { options: Options; run: (args: { values: Record<string, any>; positionals: string[] }, io: CliIO) => Promise<number> }> = {
   validate: { options: { json: { type: 'boolean' } }, run: validateCommand },
@@ -57,6 +63,18 @@ const COMMANDS: Record<string, { options: Options; run: (args: { values: Record<
   evaluate: { options: { rules: { type: 'string' }, usage: { type: 'string' } }, run: evaluateCommand },
   compile: { options: { rules: { type: 'string' } }, run: compileCommand },
   'pos-sheet': { options: { rules: { type: 'string' }, format: { type: 'string' } }, run: posSheetCommand },
+  diff: {
+    options: {
+      base: { type: 'string' },
+      rules: { type: 'string' },
+      carts: { type: 'string' },
+      db: { type: 'string' },
+      days: { type: 'string' },
+      format: { type: 'string' },
+      'fail-on': { type: 'string', multiple: true },
+    },
+    run: diffCommand,
+  },
   serve: { options: { rules: { type: 'string' }, db: { type: 'string' }, port: { type: 'string' }, host: { type: 'string' } }, run: serveCommand },
   cleanup: { options: { rules: { type: 'string' }, db: { type: 'string' }, 'dry-run': { type: 'boolean' } }, run: cleanupCommand },
   replay: { options: { rules: { type: 'string' }, db: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' }, format: { type: 'string' } }, run: (args, io) => replayCommand(args, io) },

@@ -1,0 +1,137 @@
+// `discounts diff [--base REV] [--rules DIR] [--carts DIR] [--db PATH-or-URL --days N]
+// [--format text|markdown|json] [--fail-on RULE]...`: the rules directory at a git revision (read
+// with git, never checked out) against the work tree, reviewed by src/review. Thin: reads the
+// files, hands texts and carts to buildReview, prints the rendering, exits by the gate.
+
+import { readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { TEST_FILE, type RuleSource } from '../dsl/compile.js';
+import type { Diagnostic } from '../domain/types.js';
+import { checkRequest } from '../engine/request.js';
+import { parseGate } from '../review/gate.js';
+import type { PricedCart, RuleTestCase } from '../review/money.js';
+import { renderReview, type ReviewFormat } from '../review/render.js';
+import { buildReview } from '../review/review.js';
+import { GitError, readRulesAtRevision } from '../ruleset/git.js';
+import { isDirectory, listFiles, nodeSha256Hex, readRulesDir, readTexts } from '../ruleset/load.js';
+import { EXIT, UsageError, type CliIO } from './io.js';
+import { checkTestFile, compareExpectation, type Expectation } from './test.js';
+
+export interface DiffArgs {
+  values: { base?: string; rules?: string; carts?: string; db?: string; days?: string; format?: string; 'fail-on'?: string[] };
+  positionals: string[];
+}
+
+const FORMATS: readonly ReviewFormat[] = ['text', 'markdown', 'json'];
+
+export async function diffCommand(args: DiffArgs, io: CliIO): Promise<number> {
+  const v = args.values;
+  if (args.positionals.length) throw new UsageError(`unexpected argument '${args.positionals[0]}' (the rules directory is --rules DIR)`);
+  const format = (v.format ?? 'text') as ReviewFormat;
+  if (!FORMATS.includes(format)) throw new UsageError(`--format must be text, markdown or json, not '${v.format}'`);
+  const gate = parseGate(v['fail-on'] ?? []);
+  if (!gate.ok) throw new UsageError(gate.message);
+  if (v.days !== undefined && v.db === undefined) throw new UsageError('--days needs --db (it is the replay window)');
+  if (v.days !== undefined && !/^[1-9]\d{0,4}$/.test(v.days)) throw new UsageError(`--days must be a whole number of days from 1 to 99999, not '${v.days}'`);
+  if (v.db !== undefined) {
+    io.stderr('discounts diff: --db needs the replay (issue 12), which this build does not have yet\n');
+    return EXIT.usage;
+  }
+  const rev = v.base ?? 'HEAD';
+  const dir = v.rules ?? 'rules';
+  const abs = resolve(io.cwd, dir);
+
+  let snapshot;
+  try {
+    snapshot = await readRulesAtRevision(io.cwd, dir, dir, rev, (n) => TEST_FILE.test(n));
+  } catch (err) {
+    if (err instanceof GitError) {
+      io.stderr(`discounts diff: ${err.message}\n`);
+      return EXIT.usage;
+    }
+    throw err;
+  }
+  if (!(await isDirectory(abs))) throw new UsageError(`cannot read directory ${dir}: not a directory`);
+  const head = await readRulesDir(abs, dir);
+  const headTests = await readTestFiles(abs, dir);
+  const parsedHead = parseTests(headTests);
+  const baseTests = parseTests(snapshot.tests);
+  const { carts, unpriced } = await readCarts(io, v.carts ?? join(dir, 'carts'), v.carts !== undefined);
+
+  const review = buildReview({
+    base: {
+      label: `${rev} (${snapshot.revision.commit.slice(0, 7)})`,
+      revision: rev,
+      commit: snapshot.revision.commit,
+      sources: snapshot.sources,
+      testDiagnostics: baseTests.diagnostics,
+    },
+    head: { label: 'work tree', revision: null, commit: null, sources: head, testDiagnostics: parsedHead.diagnostics },
+    carts,
+    unpriced,
+    tests: parsedHead.cases,
+    now: io.now(),
+    check: (expect, response) => compareExpectation(expect as Expectation, response),
+    gate: gate.rules,
+    options: { sha256Hex: nodeSha256Hex },
+  });
+  io.stdout(renderReview(review, format));
+  return review.gate.some((g) => g.holds) ? EXIT.failed : EXIT.ok;
+}
+
+/** The test files of DIR/tests (none when there is no such folder). */
+async function readTestFiles(abs: string, dir: string): Promise<RuleSource[]> {
+  const testsAbs = join(abs, 'tests');
+  if (!(await isDirectory(testsAbs))) return [];
+  const names = await listFiles(testsAbs, join(dir, 'tests'), (n) => TEST_FILE.test(n));
+  const texts = await readTexts(names.map((n) => [join(testsAbs, n), join(dir, 'tests', n)]));
+  return names.map((n, i) => ({ path: join(dir, 'tests', n), text: texts[i] }));
+}
+
+/** Rule test files checked as `discounts validate` does; the cases of the well-formed ones, labelled as `discounts test` does. */
+function parseTests(files: RuleSource[]): { diagnostics: Diagnostic[]; cases: RuleTestCase[] } {
+  const diagnostics: Diagnostic[] = [];
+  const cases: RuleTestCase[] = [];
+  for (const f of files) {
+    const checked = checkTestFile(f.path, f.text);
+    diagnostics.push(...checked.diagnostics);
+    for (const c of checked.cases ?? [])
+      cases.push({ kind: 'test', label: `${f.path}:${c.line}: ${c.name ?? `case ${c.index + 1}`}`, request: c.request, usage: c.usage, expect: c.expect });
+  }
+  return { diagnostics, cases };
+}
+
+/**
+ * The sample carts (*.json) of the carts folder, each an evaluate request. A missing default
+ * folder means no carts; a --carts folder that cannot be read is a usage error. A cart that is not
+ * a valid request is listed as not priced, with why.
+ */
+async function readCarts(io: CliIO, dir: string, explicit: boolean): Promise<{ carts: PricedCart[]; unpriced: { label: string; reason: string }[] }> {
+  const abs = resolve(io.cwd, dir);
+  if (!(await isDirectory(abs))) {
+    if (explicit) throw new UsageError(`cannot read directory ${dir} (--carts)`);
+    return { carts: [], unpriced: [] };
+  }
+  const names = await listFiles(abs, dir, (n) => /\.json$/i.test(n));
+  const carts: PricedCart[] = [];
+  const unpriced: { label: string; reason: string }[] = [];
+  for (const n of names) {
+    const label = join(dir, n);
+    const text = await readFile(join(abs, n), 'utf8').catch(() => null);
+    if (text === null) {
+      unpriced.push({ label, reason: 'cannot be read' });
+      continue;
+    }
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch (err) {
+      unpriced.push({ label, reason: `not valid JSON: ${(err as Error).message}` });
+      continue;
+    }
+    const req = checkRequest(body);
+    if (!req.ok) unpriced.push({ label, reason: req.errors.map((e) => `${e.code} at ${e.path || '/'}: ${e.message}`).join('; ') });
+    else carts.push({ kind: 'cart', label, request: req.value, usage: {} });
+  }
+  return { carts, unpriced };
+}
