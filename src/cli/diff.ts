@@ -3,15 +3,19 @@
 // with git, never checked out) against the work tree, reviewed by src/review. Thin: reads the
 // files, hands texts and carts to buildReview, prints the rendering, exits by the gate.
 
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { TEST_FILE, type RuleSource } from '../dsl/compile.js';
+import { TEST_FILE, type CompiledRuleset, type RuleSource } from '../dsl/compile.js';
 import type { Diagnostic } from '../domain/types.js';
 import { checkRequest } from '../engine/request.js';
 import { parseGate } from '../review/gate.js';
 import type { PricedCart, RuleTestCase } from '../review/money.js';
 import { renderReview, type ReviewFormat } from '../review/render.js';
-import { buildReview } from '../review/review.js';
+import { replayDiff, replayWindow } from '../review/replay.js';
+import { buildReview, compileSide, type ReplayImpact, type ReviewSideInput } from '../review/review.js';
+import { describeStoreLocation, openStore, parseStoreLocation, resolveStoreSetting, StoreConfigError } from '../store/open.js';
+import { StoreUnavailableError } from '../store/types.js';
 import { GitError, readRulesAtRevision } from '../ruleset/git.js';
 import { isDirectory, listFiles, nodeSha256Hex, readRulesDir, readTexts } from '../ruleset/load.js';
 import { EXIT, UsageError, type CliIO } from './io.js';
@@ -33,10 +37,6 @@ export async function diffCommand(args: DiffArgs, io: CliIO): Promise<number> {
   if (!gate.ok) throw new UsageError(gate.message);
   if (v.days !== undefined && v.db === undefined) throw new UsageError('--days needs --db (it is the replay window)');
   if (v.days !== undefined && !/^[1-9]\d{0,4}$/.test(v.days)) throw new UsageError(`--days must be a whole number of days from 1 to 99999, not '${v.days}'`);
-  if (v.db !== undefined) {
-    io.stderr('discounts diff: --db needs the replay (issue 12), which this build does not have yet\n');
-    return EXIT.usage;
-  }
   const rev = v.base ?? 'HEAD';
   const dir = v.rules ?? 'rules';
   const abs = resolve(io.cwd, dir);
@@ -58,25 +58,84 @@ export async function diffCommand(args: DiffArgs, io: CliIO): Promise<number> {
   const baseTests = parseTests(snapshot.tests);
   const { carts, unpriced } = await readCarts(io, v.carts ?? join(dir, 'carts'), v.carts !== undefined);
 
+  const now = io.now();
+  const options = { sha256Hex: nodeSha256Hex };
+  const baseSide: ReviewSideInput = {
+    label: `${rev} (${snapshot.revision.commit.slice(0, 7)})`,
+    revision: rev,
+    commit: snapshot.revision.commit,
+    sources: snapshot.sources,
+    testDiagnostics: baseTests.diagnostics,
+  };
+  const headSide: ReviewSideInput = { label: 'work tree', revision: null, commit: null, sources: head, testDiagnostics: parsedHead.diagnostics };
+  const compiled = { base: compileSide(baseSide, options), head: compileSide(headSide, options) };
+  let replay: ReplayImpact | null = null;
+  let replayNotRun: string | null = null;
+  if (v.db !== undefined) {
+    const days = Number(v.days ?? 30);
+    const b = compiled.base.ruleset;
+    const h = compiled.head.ruleset;
+    if (!b || !h) replayNotRun = `the rules at ${b ? headSide.label : baseSide.label} have errors`;
+    else {
+      const result = await replayLedger(io, v.db, days, now, b, h);
+      if (typeof result === 'number') return result;
+      replay = result;
+    }
+  }
   const review = buildReview({
-    base: {
-      label: `${rev} (${snapshot.revision.commit.slice(0, 7)})`,
-      revision: rev,
-      commit: snapshot.revision.commit,
-      sources: snapshot.sources,
-      testDiagnostics: baseTests.diagnostics,
-    },
-    head: { label: 'work tree', revision: null, commit: null, sources: head, testDiagnostics: parsedHead.diagnostics },
+    base: baseSide,
+    head: headSide,
+    compiled,
+    replay,
+    replayNotRun,
     carts,
     unpriced,
     tests: parsedHead.cases,
-    now: io.now(),
+    now,
     check: (expect, response) => compareExpectation(expect as Expectation, response),
     gate: gate.rules,
-    options: { sha256Hex: nodeSha256Hex },
+    options,
   });
   io.stdout(renderReview(review, format));
   return review.gate.some((g) => g.holds) ? EXIT.failed : EXIT.ok;
+}
+
+/**
+ * The replay of the last `days` days (store-local, the base store policy's zone and store id: the
+ * ledger's rows were made under it) over an existing ledger, never created or migrated. A ledger
+ * that cannot be read is exit 2 (returned as a number).
+ */
+async function replayLedger(
+  io: CliIO,
+  db: string,
+  days: number,
+  now: number,
+  base: CompiledRuleset,
+  head: CompiledRuleset,
+): Promise<ReplayImpact | number> {
+  let setting;
+  try {
+    setting = resolveStoreSetting(db, {});
+  } catch (err) {
+    if (err instanceof StoreConfigError) throw new UsageError(err.message);
+    throw err;
+  }
+  const location = parseStoreLocation(db);
+  const url = location.dialect === 'postgres' ? db : resolve(io.cwd, location.path);
+  if (location.dialect === 'sqlite' && !existsSync(url)) throw new UsageError(`no ledger at ${location.path} (--db reads an existing database)`);
+  const window = replayWindow(now, base.policy.timezone, days);
+  try {
+    const store = await openStore({ url, migrate: false, poolSize: 1, busyTimeoutMs: setting.busyTimeoutMs });
+    try {
+      return await replayDiff(store, { store: base.policy.store, ...window, days, base, head });
+    } finally {
+      await store.close();
+    }
+  } catch (err) {
+    if (!(err instanceof StoreUnavailableError) && !/no such table|does not exist/i.test((err as Error).message)) throw err;
+    io.stderr(`discounts diff: cannot read the ledger ${describeStoreLocation(db)}: ${(err as Error).message}\n`);
+    return EXIT.usage;
+  }
 }
 
 /** The test files of DIR/tests (none when there is no such folder). */

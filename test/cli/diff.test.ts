@@ -345,11 +345,6 @@ describe('discounts diff: bad input exits 2 with the reason', () => {
       expect(r.stderr).toContain(message);
     }
   });
-  it('--db waits for the replay of issue 12', async () => {
-    const r = await run(['diff', '--db', 'x.db'], { cwd: repo });
-    expect(r.code).toBe(2);
-    expect(r.stderr).toContain('needs the replay (issue 12)');
-  });
 });
 
 describe('the gate and its arithmetic', () => {
