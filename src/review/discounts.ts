@@ -118,6 +118,7 @@ const KNOWN = new Set([
   'tiers',
   'groups',
   'funding',
+  'budget',
   'customerRequired',
   'schedule',
   'rule',
@@ -139,6 +140,7 @@ export function fieldChanges(b: CompiledDiscount, h: CompiledDiscount, sides: { 
   out.push(...selectorChanges('appliesTo', b.appliesTo, h.appliesTo));
   push('minPurchase', mb(b.minPurchase), mh(h.minPurchase));
   push('maxDiscount', mb(b.action.maxDiscount), mh(h.action.maxDiscount));
+  push('budget', b.budget === undefined ? 'none' : mb(b.budget), h.budget === undefined ? 'none' : mh(h.budget));
   out.push(...customerChanges(b, h));
   out.push(...scheduleChanges(b, h));
   push('usageLimit', count(b.usageLimit), count(h.usageLimit));
@@ -182,6 +184,7 @@ export function describeDiscount(d: CompiledDiscount, side: Side): string[] {
   out.push(`appliesTo: ${describeSelector(d.appliesTo)}`);
   if (d.minPurchase !== null) out.push(`minPurchase: ${m(d.minPurchase)}`);
   if (d.action.maxDiscount !== null) out.push(`maxDiscount: ${m(d.action.maxDiscount)}`);
+  if (d.budget !== undefined) out.push(`budget: ${m(d.budget)}`);
   if (d.tiers) out.push(`customer tiers: ${d.tiers.join(', ')}`);
   if (d.groups) out.push(`customer groups: ${d.groups.join(', ')}`);
   else if (d.customerRequired && !d.tiers) out.push('customer: required');

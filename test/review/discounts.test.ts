@@ -33,6 +33,8 @@ describe('field phrases', () => {
     expect(changes(BASE + 'funding: { vendor: acme, percent: 50 }\n', BASE + 'funding: { vendor: acme, percent: 40 }\n')).toEqual(['funding: acme 50% -> acme 40%']);
     expect(changes(BASE + 'minPurchase: 20\n', BASE + 'minPurchase: 25.5\nmaxDiscount: 10\n')).toEqual(['minPurchase: $20.00 -> $25.50', 'maxDiscount: none -> $10.00']);
     expect(changes(BASE, BASE.replace('name: X', 'name: Y'))).toEqual(['name: "X" -> "Y"']);
+    expect(changes(BASE + 'budget: 2000\n', BASE + 'budget: 2500.5\n')).toEqual(['budget: $2,000.00 -> $2,500.50']);
+    expect(changes(BASE + 'maxDiscount: 25\nbudget: 2000\n', BASE)).toEqual(['maxDiscount: $25.00 -> none', 'budget: $2,000.00 -> none']);
   });
   it('selectors: one line per changed list when the shape is the same, else the whole selector', () => {
     const sel = (s: string) => BASE + `appliesTo:\n${s}`;
