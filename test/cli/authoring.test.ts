@@ -115,9 +115,9 @@ describe('discounts test: failures are counted, diagnostics printed once', () =>
         "rules/spring.yaml:5:1: error duplicate_code: code 'save5' is also used by rules/save5.yaml as 'SAVE5' (codes are case-insensitive)\n",
     );
     expect(r.stdout).toBe(
-      'FAIL rules/tests/demo.test.yaml: 33 case(s) not run: the rules in rules have errors\n' +
+      'FAIL rules/tests/demo.test.yaml: 34 case(s) not run: the rules in rules have errors\n' +
         'FAIL rules/tests/more.test.yaml: 1 case(s) not run: the rules in rules have errors\n' +
-        '0 passed, 34 failed\n',
+        '0 passed, 35 failed\n',
     );
   });
   it('a malformed test file is one failure, with its schema error at file:line:col', async () => {
@@ -131,7 +131,7 @@ describe('discounts test: failures are counted, diagnostics printed once', () =>
     expect(r.stdout).toBe(
       'FAIL rules/tests/bad.test.yaml: not run: the test file has errors\n' +
         'FAIL rules/tests/syntax.test.yaml: not run: the test file has errors\n' +
-        '33 passed, 2 failed\n',
+        '34 passed, 2 failed\n',
     );
   });
   it('a case without expect can never pass silently', async () => {

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { repo, run, tempRules } from './helpers.js';
 
 /** The number of cases in rules/tests/demo.test.yaml. */
-const DEMO_CASES = 33;
+const DEMO_CASES = 34;
 
 
 describe('discounts validate', () => {

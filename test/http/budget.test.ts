@@ -39,9 +39,9 @@ describe('budgets in the service', () => {
     expectSchema('DiscountList', list);
     const vend = list.discounts.find((d: { id: string }) => d.id === 'vend');
     expect(vend).toMatchObject({ budget: 1200, budgetRemaining: 1200, state: 'active', usageLimit: null, used: null, remaining: null });
-    // The demo's vendor day has a $2,000.00 budget, untouched here; the other demo rules have none.
+    // The demo's vendor day and pod bundle have $2,000.00 budgets, untouched here; the other demo rules have none.
     for (const d of list.discounts.filter((x: { id: string }) => x.id !== 'vend'))
-      expect([d.id, d.budget, d.budgetRemaining]).toEqual(d.id === 'stiiizy-vendor-day' ? [d.id, 200000, 200000] : [d.id, null, null]);
+      expect([d.id, d.budget, d.budgetRemaining]).toEqual(d.id === 'stiiizy-vendor-day' || d.id === 'stiiizy-pod-bundle' ? [d.id, 200000, 200000] : [d.id, null, null]);
 
     const amounts: number[] = [];
     for (const [i, c] of ['a', 'b', 'c', 'd'].entries()) {

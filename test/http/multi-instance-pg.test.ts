@@ -187,7 +187,7 @@ describePg('several service instances on one PostgreSQL database', () => {
     // What each instance answered is what the ledger holds.
     for (const { record } of records) {
       const row = c.redemptions.get(record.transactionId)!;
-      const { transactionId: _t, status: _s, committedAt: _c, ...response } = record;
+      const { transactionId: _t, status: _s, committedAt: _c, events: _e, ...response } = record;
       expect(JSON.parse(row.response_json)).toEqual(response);
     }
 
