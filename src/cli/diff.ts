@@ -14,11 +14,11 @@ import type { PricedCart, RuleTestCase } from '../review/money.js';
 import { renderReview, type ReviewFormat } from '../review/render.js';
 import { replayDiff, replayWindow } from '../review/replay.js';
 import { buildReview, compileSide, type ReplayImpact, type ReviewSideInput } from '../review/review.js';
-import { describeStoreLocation, openStore, parseStoreLocation, resolveStoreSetting, StoreConfigError } from '../store/open.js';
+import { describeStoreLocation, openStore, parseStoreLocation } from '../store/open.js';
 import { StoreUnavailableError } from '../store/types.js';
 import { GitError, readRulesAtRevision } from '../ruleset/git.js';
 import { isDirectory, listFiles, nodeSha256Hex, readRulesDir, readTexts } from '../ruleset/load.js';
-import { EXIT, UsageError, type CliIO } from './io.js';
+import { EXIT, UsageError, type CliIO, storeSettingOrUsage } from './io.js';
 import { checkTestFile, compareExpectation, type Expectation } from './test.js';
 
 export interface DiffArgs {
@@ -113,13 +113,7 @@ async function replayLedger(
   base: CompiledRuleset,
   head: CompiledRuleset,
 ): Promise<ReplayImpact | number> {
-  let setting;
-  try {
-    setting = resolveStoreSetting(db, {});
-  } catch (err) {
-    if (err instanceof StoreConfigError) throw new UsageError(err.message);
-    throw err;
-  }
+  const setting = storeSettingOrUsage(db, {});
   const location = parseStoreLocation(db);
   const url = location.dialect === 'postgres' ? db : resolve(io.cwd, location.path);
   if (location.dialect === 'sqlite' && !existsSync(url)) throw new UsageError(`no ledger at ${location.path} (--db reads an existing database)`);

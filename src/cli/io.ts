@@ -1,4 +1,5 @@
 // What a CLI command may touch of the outside world, passed in so commands are testable in-process.
+import { resolveStoreSetting, StoreConfigError, type StoreSetting } from '../store/open.js';
 
 export interface CliIO {
   stdout(text: string): void;
@@ -13,6 +14,16 @@ export interface CliIO {
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
 
 export class UsageError extends Error {}
+
+/** The ledger setting of a command (--db, then DISCOUNTS_DB): a bad value is a UsageError (exit 2). */
+export function storeSettingOrUsage(flag: string | undefined, env: Record<string, string | undefined>): StoreSetting {
+  try {
+    return resolveStoreSetting(flag, env);
+  } catch (err) {
+    if (err instanceof StoreConfigError) throw new UsageError(err.message);
+    throw err;
+  }
+}
 
 /**
  * The rules directory of `compile` and `pos-sheet`: one positional argument or --rules (not

@@ -12,10 +12,10 @@ import { formatDiagnostic } from '../dsl/compile.js';
 import { checkPeriod, replayFromLedger } from '../reports/replay-ledger.js';
 import type { ReplayReport } from '../reports/replay.js';
 import { compileWithNode, readRulesDir } from '../ruleset/load.js';
-import { describeStoreLocation, openStore, parseStoreLocation, resolveStoreSetting, StoreConfigError } from '../store/open.js';
+import { describeStoreLocation, openStore, parseStoreLocation } from '../store/open.js';
 import { StoreUnavailableError } from '../store/types.js';
 import { SERVE_DEFAULTS } from './serve.js';
-import { EXIT, UsageError, type CliIO } from './io.js';
+import { EXIT, UsageError, type CliIO, storeSettingOrUsage } from './io.js';
 
 export interface ReplayArgs {
   values: { rules?: string; db?: string; from?: string; to?: string; format?: string };
@@ -35,13 +35,7 @@ export async function replayCommand(args: ReplayArgs, io: CliIO, env: Record<str
     if (err instanceof RangeError) throw new UsageError(err.message);
     throw err;
   }
-  let setting;
-  try {
-    setting = resolveStoreSetting(args.values.db, env);
-  } catch (err) {
-    if (err instanceof StoreConfigError) throw new UsageError(err.message);
-    throw err;
-  }
+  const setting = storeSettingOrUsage(args.values.db, env);
   const dir = args.values.rules;
   const compiled = compileWithNode(await readRulesDir(resolve(io.cwd, dir), dir));
   if (!compiled.ruleset) {

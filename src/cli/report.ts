@@ -12,9 +12,9 @@ import { localDate } from '../http/context.js';
 import { buildDiscountReport, resolvePeriod } from '../reports/discount-report.js';
 import { CSV_SECTIONS, reportCsv, reportTable, type CsvSection } from '../reports/render.js';
 import { compileWithNode, readRulesDir } from '../ruleset/load.js';
-import { describeStoreLocation, openStore, parseStoreLocation, resolveStoreSetting, StoreConfigError } from '../store/open.js';
+import { describeStoreLocation, openStore, parseStoreLocation } from '../store/open.js';
 import { StoreUnavailableError, type LedgerStore } from '../store/types.js';
-import { EXIT, UsageError, type CliIO } from './io.js';
+import { EXIT, UsageError, type CliIO, storeSettingOrUsage } from './io.js';
 import { SERVE_DEFAULTS } from './serve.js';
 
 export interface ReportArgs {
@@ -43,13 +43,7 @@ export async function reportCommand(args: ReportArgs, io: CliIO, env: Record<str
   const resolved = resolvePeriod({ from: args.values.from, to: args.values.to }, localDate(io.now(), policy.timezone));
   if (!resolved.ok) throw new UsageError(resolved.problems.map((p) => (p.message.startsWith(p.param) ? `--${p.message}` : p.message)).join('; '));
 
-  let setting;
-  try {
-    setting = resolveStoreSetting(args.values.db, env);
-  } catch (err) {
-    if (err instanceof StoreConfigError) throw new UsageError(err.message);
-    throw err;
-  }
+  const setting = storeSettingOrUsage(args.values.db, env);
   const value = setting.value ?? SERVE_DEFAULTS.db;
   const location = parseStoreLocation(value);
   const db = location.dialect === 'postgres' ? value : resolve(io.cwd, location.path);

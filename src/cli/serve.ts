@@ -11,8 +11,8 @@ import { KeyConfigError, parseKeyFile, parseKeyList, type ApiKey } from '../http
 import { resolveWebhookConfig, WebhookConfigError, type WebhookConfig } from '../events/config.js';
 import { isLogLevel, LOG_LEVELS, type LogLevel } from '../http/logger.js';
 import { startService, StartError, welcome, type ServiceConfig } from '../main.js';
-import { parseStoreLocation, resolveStoreSetting, StoreConfigError, type StoreSetting } from '../store/open.js';
-import { EXIT, UsageError, type CliIO } from './io.js';
+import { parseStoreLocation } from '../store/open.js';
+import { EXIT, UsageError, type CliIO, storeSettingOrUsage } from './io.js';
 
 export const SERVE_DEFAULTS = { rules: 'rules', db: 'data/discounts.db', port: 8080, host: '127.0.0.1', logLevel: 'info' as LogLevel };
 
@@ -22,13 +22,7 @@ type Env = Record<string, string | undefined>;
 export function resolveServeConfig(values: { rules?: string; db?: string; port?: string; host?: string }, env: Env, cwd: string): ServiceConfig {
   const pick = (flag: string | undefined, name: string, fallback: string) => flag ?? (env[name] !== undefined && env[name] !== '' ? env[name]! : fallback);
   const rules = pick(values.rules, 'DISCOUNTS_RULES', SERVE_DEFAULTS.rules);
-  let store: StoreSetting;
-  try {
-    store = resolveStoreSetting(values.db, env);
-  } catch (err) {
-    if (err instanceof StoreConfigError) throw new UsageError(err.message);
-    throw err;
-  }
+  const store = storeSettingOrUsage(values.db, env);
   const db = store.value ?? SERVE_DEFAULTS.db;
   // A PostgreSQL URL is passed as is; a file path is resolved against the working directory.
   const dbPath = parseStoreLocation(db).dialect === 'postgres' ? db : resolve(cwd, db);
